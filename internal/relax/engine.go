@@ -1,0 +1,193 @@
+package relax
+
+import (
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+type Mat[T tensor.Float] = tensor.Mat[T]
+
+// Engine runs PC inference on one graph. Its buffers are sized on the first
+// batch and reused; an Engine is not safe for concurrent use.
+type Engine[T tensor.Float] struct {
+	G    *model.Graph[T]
+	Loss model.Loss[T]
+
+	ws     *model.Workspace[T]
+	x      []*Mat[T] // value nodes; x[0] aliases the input batch
+	eps    []*Mat[T]
+	grad   []*Mat[T] // ∂F/∂x
+	vel    []*Mat[T] // value-node momentum
+	tmp    []*Mat[T] // VJP of the child, per vertex
+	child  []int     // the child of each vertex (−1 for the output)
+	levels [][]int   // levels[t]: vertices at level t
+
+	muPrev []*Mat[T] // predictions before the latest predictTracked
+
+	// Fa-Z-IL trigger state.
+	mu0    []*Mat[T]
+	open   [][]bool
+	masked *Mat[T]
+}
+
+// NewEngine prepares an engine for g with loss.
+func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T] {
+	n := len(g.Vertices)
+	e := &Engine[T]{G: g, Loss: loss, ws: model.NewWorkspace(g), child: make([]int, n)}
+	mk := func() []*Mat[T] {
+		s := make([]*Mat[T], n)
+		for i := range s {
+			s[i] = &Mat[T]{}
+		}
+		return s
+	}
+	e.x, e.eps, e.grad, e.vel, e.tmp, e.mu0, e.muPrev = mk(), mk(), mk(), mk(), mk(), mk(), mk()
+	e.masked = &Mat[T]{}
+	e.open = make([][]bool, n)
+	for i := range e.child {
+		e.child[i] = -1
+	}
+	for v := 1; v < n; v++ {
+		e.child[g.Vertices[v].Inputs[0]] = v
+	}
+	e.levels = make([][]int, g.Depth()+1)
+	for v, vx := range g.Vertices {
+		e.levels[vx.Level] = append(e.levels[vx.Level], v)
+	}
+	return e
+}
+
+// Result summarises one batch of inference.
+type Result struct {
+	// Loss is the summed per-sample loss at the feed-forward state (the
+	// loss backprop sees with the current weights).
+	Loss float64
+	// Correct counts feed-forward predictions equal to the label.
+	Correct int
+	// Energy is the batch-mean F at the end of inference; EnergyLevels[v]
+	// is the batch mean of vertex v's term (½‖eps_v‖², or ℓ at the output).
+	Energy       float64
+	EnergyLevels []float64
+	// Steps is the number of inference steps run.
+	Steps int
+}
+
+func (e *Engine[T]) parentValue(v int) *Mat[T] { return e.x[e.G.Vertices[v].Inputs[0]] }
+
+// feedForward clamps x_0 to the input, sets every other x_v = mu_v
+// (condition C1 of Z-IL, and IL's initialisation) and computes the output
+// error. It returns the summed loss and the correct count.
+func (e *Engine[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
+	e.x[0] = in
+	out := e.G.Output()
+	for v := 1; v <= out; v++ {
+		e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		e.x[v].CopyFrom(e.ws.Mu[v])
+		if v < out {
+			e.eps[v].Resize(in.Rows, e.ws.Mu[v].Cols)
+			e.eps[v].Zero()
+		}
+	}
+	loss := e.Loss.OutputError(e.eps[out], e.ws.Mu[out], labels)
+	return loss, model.CountCorrect(e.ws.Mu[out], labels)
+}
+
+// predict recomputes mu for every vertex whose parent is not the clamped
+// input, and the errors of every vertex. It returns the summed output loss.
+func (e *Engine[T]) predict(labels []int) float64 {
+	out := e.G.Output()
+	for v := 1; v <= out; v++ {
+		if e.G.Vertices[v].Inputs[0] != 0 {
+			e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		}
+		if v < out {
+			tensor.Sub(e.eps[v], e.x[v], e.ws.Mu[v])
+		}
+	}
+	return e.Loss.OutputError(e.eps[out], e.ws.Mu[out], labels)
+}
+
+// stepValues applies x_v ← x_v − γ·∂F/∂x_v to every hidden vertex and
+// carries its error along: eps_v ← eps_v − γ·∂F/∂x_v. Together with
+// predictTracked this keeps eps_v = x_v − mu_v without recomputing the
+// difference, whose cancellation would cost the exact Z-IL methods their
+// last digits: an error that starts at 0 and takes one step is exactly
+// γ·J_cᵀ eps_c, as in backprop.
+func (e *Engine[T]) stepValues(gamma T) {
+	for v := 1; v < e.G.Output(); v++ {
+		tensor.Axpy(-gamma, e.grad[v].Data, e.x[v].Data)
+		tensor.Axpy(-gamma, e.grad[v].Data, e.eps[v].Data)
+	}
+}
+
+// predictTracked recomputes the predictions like predict but updates
+// hidden errors by the change of their prediction (eps_v −= mu_new −
+// mu_old), which is exactly 0 where the parent did not move.
+func (e *Engine[T]) predictTracked(labels []int) {
+	out := e.G.Output()
+	for v := 1; v <= out; v++ {
+		if e.G.Vertices[v].Inputs[0] == 0 {
+			continue
+		}
+		if v < out {
+			e.muPrev[v].CopyFrom(e.ws.Mu[v])
+		}
+		e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		if v < out {
+			subDiff(e.eps[v].Data, e.ws.Mu[v].Data, e.muPrev[v].Data)
+		}
+	}
+	e.Loss.OutputError(e.eps[out], e.ws.Mu[out], labels)
+}
+
+// subDiff sets eps −= (mu − prev) element-wise.
+func subDiff[T tensor.Float](eps, mu, prev []T) {
+	mu = mu[:len(eps)]
+	prev = prev[:len(eps)]
+	for i := range eps {
+		if d := mu[i] - prev[i]; d != 0 {
+			eps[i] -= d
+		}
+	}
+}
+
+// energy fills r's energy fields from the current errors and output loss.
+func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
+	out := e.G.Output()
+	r.EnergyLevels = make([]float64, out+1)
+	r.Energy = 0
+	for v := 1; v < out; v++ {
+		r.EnergyLevels[v] = 0.5 * tensor.SumSq(e.eps[v].Data) / float64(batch)
+		r.Energy += r.EnergyLevels[v]
+	}
+	r.EnergyLevels[out] = outLoss / float64(batch)
+	r.Energy += r.EnergyLevels[out]
+}
+
+// xGradients sets grad[v] = ∂F/∂x_v = eps_v − J_cᵀ eps_c for every hidden
+// vertex, from the current state.
+func (e *Engine[T]) xGradients() {
+	out := e.G.Output()
+	for v := 1; v < out; v++ {
+		c := e.child[v]
+		e.G.VJPVertex(e.ws, c, e.x[v], e.eps[c], e.tmp[v], false, 0)
+		tensor.Sub(e.grad[v], e.eps[v], e.tmp[v])
+	}
+}
+
+// paramGrads adds −(1/B)·J_θᵀ eps_v to the gradients of vertex v's
+// parameters, with the presynaptic values of the current state.
+func (e *Engine[T]) paramGrads(v int, eps *Mat[T]) {
+	e.G.VJPVertex(e.ws, v, e.parentValue(v), eps, nil, true, -1/T(eps.Rows))
+}
+
+// predictAll is predict including the vertices fed by the clamped input
+// (whose predictions predict reuses); for tests that change parameters.
+func (e *Engine[T]) predictAll(labels []int) float64 {
+	for v := 1; v <= e.G.Output(); v++ {
+		if e.G.Vertices[v].Inputs[0] == 0 {
+			e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		}
+	}
+	return e.predict(labels)
+}
