@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+const exitStatusHelp = `
+EXIT STATUS
+  0    success
+  1    internal error (a bug: please report it)
+  2    bad input: config, flags, data files, checkpoint or output directory
+  3    training diverged (NaN/Inf); the last good checkpoint is kept
+  130  interrupted (SIGINT/SIGTERM); a checkpoint was written, continue with --resume`
+
+// globals are the options shared by every command.
+type globals struct {
+	quiet bool
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "pctrain",
+		Short: "Train predictive-coding networks and their backprop twins",
+		Long: `pctrain trains predictive-coding (PC) networks and backprop (BP) networks from one YAML
+config and writes metrics, checkpoints and a summary.
+
+Methods: bp (backprop), pc (inference learning: T inference steps, then a weight update),
+zil (zero-divergence IL: PC whose updates equal BP's exactly, at BP's cost), and fa-zil
+(Z-IL with locally triggered updates).
+
+Start with:
+  pctrain train --config configs/mnist-pc.yaml
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors
+` + exitStatusHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors are still printed)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newDataCommand(g), newVersionCommand())
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, numeric backend and thread count",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "pctrain %s\n%s %s/%s\nbackend: %s\nthreads: %d\n",
+				version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tensor.BackendName(), runtime.GOMAXPROCS(0))
+			return nil
+		},
+	}
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments (got %q); see %s --help", cmd.CommandPath(), args[0], cmd.CommandPath())}
+	}
+	return nil
+}
+
+var stderr = os.Stderr

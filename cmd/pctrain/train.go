@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/train"
+)
+
+// configFlags are the flags every config-reading command shares.
+type configFlags struct {
+	file string
+	sets []string
+}
+
+func (c *configFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&c.file, "config", "c", "", "YAML config file (keys: see configs/*.yaml and the README)")
+	cmd.Flags().StringArrayVar(&c.sets, "set", nil, "override a config key, value read as YAML (repeatable), e.g. --set pc.steps=10 --set 'model.sizes=[784,256,10]'")
+}
+
+func (c *configFlags) load(base *config.Config) (*config.Config, error) {
+	return config.Load(config.Sources{File: c.file, Sets: c.sets, Env: os.Environ(), Base: base})
+}
+
+type trainOptions struct {
+	cfg    configFlags
+	out    string
+	force  bool
+	resume string
+}
+
+func newTrainCommand(g *globals) *cobra.Command {
+	o := &trainOptions{}
+	cmd := &cobra.Command{
+		Use:   "train --config FILE [--set key=value]... [--out DIR]",
+		Short: "Train a network from a YAML config",
+		Long: `Train a network as the config describes and write, in the run directory:
+
+  config.yaml        the resolved config (defaults, file, PCTRAIN_* environment, --set)
+  metrics.jsonl/csv  one record per epoch: losses, accuracies (fractions), energy, seconds, samples/s
+  checkpoints/       last.safetensors every epoch, best.safetensors, epoch-N.safetensors if configured
+  summary.json       final and best test accuracy, how "best" was chosen, wall time, backend, seed
+
+Settings come from built-in defaults, then the file, then PCTRAIN_KEY environment variables
+(PCTRAIN_OPTIM_LR=0.001 sets optim.lr), then --set. A missing MNIST or Fashion-MNIST is fetched
+into datasets/NAME first. SIGINT/SIGTERM write a checkpoint; --resume continues the run.` + exitStatusHelp,
+		Example: `  pctrain train --config configs/mnist-pc.yaml
+  pctrain train --config configs/mnist-pc.yaml --set pc.steps=10 --out runs/t10
+  pctrain train --config configs/mnist-bp.yaml --set train.epochs=1 --quiet
+  pctrain train --resume runs/t10`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd.Context(), g, o, cmd.OutOrStdout()) },
+	}
+	o.cfg.register(cmd)
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "run directory (overrides train.out_dir; default runs/<config name>)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite an existing run directory")
+	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory")
+	return cmd
+}
+
+func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer) error {
+	var cfg *config.Config
+	var err error
+	if o.resume != "" {
+		if o.cfg.file != "" || len(o.cfg.sets) > 0 || o.out != "" {
+			return usageError{fmt.Errorf("--resume continues a run with its own config; it takes no --config, --set or --out")}
+		}
+		if cfg, err = train.ResumeConfig(o.resume); err != nil {
+			return err
+		}
+	} else {
+		if o.cfg.file == "" {
+			return usageError{fmt.Errorf("train needs --config FILE (or --resume DIR); e.g. pctrain train --config configs/mnist-pc.yaml")}
+		}
+		if cfg, err = o.cfg.load(nil); err != nil {
+			return err
+		}
+		if o.out != "" {
+			cfg.Train.OutDir = o.out
+		}
+	}
+	rep := newReporter(g.quiet)
+	s, err := train.Train(ctx, cfg, train.RunOptions{
+		ConfigName: train.ConfigName(o.cfg.file), Force: o.force, Resume: o.resume, Reporter: rep,
+		Fetch: train.FetchOptions{Progress: rep.fetchProgress},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "final test accuracy %.2f%% (best %.2f%% at epoch %d, chosen by %s); %d epochs, %.1f s; run directory %s\n",
+		100*s.FinalTestAcc, 100*s.BestTestAcc, s.BestEpoch, s.BestSelectedBy, s.Epochs, s.WallSeconds, s.OutDir)
+	return nil
+}

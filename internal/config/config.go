@@ -1,0 +1,410 @@
+// Package config defines pctrain's typed configuration, its defaults, and
+// Load, which merges defaults, a YAML file, PCTRAIN_ environment variables
+// and --set overrides (in that order of precedence, lowest first) and
+// validates the result with errors that name the key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is one experiment. Every field's yaml key is its mapstructure tag.
+type Config struct {
+	// Seed seeds every random choice (initialisation, shuffling, splits).
+	Seed uint64 `mapstructure:"seed" yaml:"seed"`
+	// Method is bp, pc, zil or fa-zil.
+	Method string `mapstructure:"method" yaml:"method"`
+	// DType is float32 (speed) or float64 (exactness checks).
+	DType string `mapstructure:"dtype" yaml:"dtype"`
+	// Loss is mse (½‖y − mu_L‖², one-hot y) or ce (softmax cross-entropy).
+	Loss  string      `mapstructure:"loss" yaml:"loss"`
+	Data  DataConfig  `mapstructure:"data" yaml:"data"`
+	Model ModelConfig `mapstructure:"model" yaml:"model"`
+	PC    PCConfig    `mapstructure:"pc" yaml:"pc"`
+	ZIL   ZILConfig   `mapstructure:"zil" yaml:"zil"`
+	Optim OptimConfig `mapstructure:"optim" yaml:"optim"`
+	Train TrainConfig `mapstructure:"train" yaml:"train"`
+}
+
+// DataConfig selects and prepares the dataset.
+type DataConfig struct {
+	// Name is mnist, fashion-mnist or npz.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Dir holds the IDX files; empty means datasets/NAME, fetched there
+	// automatically when missing.
+	Dir string `mapstructure:"dir" yaml:"dir"`
+	// Path is the .npz file for name npz (x_train, y_train, x_test, y_test).
+	Path      string `mapstructure:"path" yaml:"path"`
+	BatchSize int    `mapstructure:"batch_size" yaml:"batch_size"`
+	// Shuffle draws a new sample order every epoch.
+	Shuffle bool `mapstructure:"shuffle" yaml:"shuffle"`
+	// ValSplit is the fraction of the training set held out for
+	// validation (0 = none; "best" is then chosen by test accuracy).
+	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
+	// Normalize is none (values as given), scale (÷255), standard (÷255,
+	// then zero mean and unit variance per channel over the training
+	// split) or auto (standard for image datasets, none for npz).
+	Normalize string `mapstructure:"normalize" yaml:"normalize"`
+}
+
+// ModelConfig describes the network.
+type ModelConfig struct {
+	// Type is mlp.
+	Type string `mapstructure:"type" yaml:"type"`
+	// Sizes are the widths from input to output, e.g. [784, 128, 10].
+	Sizes []int `mapstructure:"sizes" yaml:"sizes"`
+	// Activation of hidden values: relu, tanh, sigmoid, gelu, leaky-relu
+	// or linear.
+	Activation string `mapstructure:"activation" yaml:"activation"`
+	Bias       bool   `mapstructure:"bias" yaml:"bias"`
+	// Init is the initialiser (default = PyTorch's nn.Linear).
+	Init string `mapstructure:"init" yaml:"init"`
+	// InitFrom is a safetensors checkpoint whose weights replace the
+	// initialisation.
+	InitFrom string `mapstructure:"init_from" yaml:"init_from"`
+}
+
+// PCConfig configures inference learning (method pc).
+type PCConfig struct {
+	// Steps is the number of inference steps T per batch.
+	Steps int `mapstructure:"steps" yaml:"steps"`
+	// XLR is the value-node step size γ.
+	XLR float64 `mapstructure:"x_lr" yaml:"x_lr"`
+	// XMomentum is the value-node SGD momentum.
+	XMomentum float64 `mapstructure:"x_momentum" yaml:"x_momentum"`
+}
+
+// ZILConfig configures Z-IL and Fa-Z-IL.
+type ZILConfig struct {
+	// Schedule is sequential (BP's cost) or parallel (every vertex every
+	// step).
+	Schedule string `mapstructure:"schedule" yaml:"schedule"`
+	// Gamma is the value-node step size; only 1 is exact.
+	Gamma float64 `mapstructure:"gamma" yaml:"gamma"`
+}
+
+// OptimConfig configures the parameter optimizer.
+type OptimConfig struct {
+	// Name is sgd, adam or adamw.
+	Name        string  `mapstructure:"name" yaml:"name"`
+	LR          float64 `mapstructure:"lr" yaml:"lr"`
+	Momentum    float64 `mapstructure:"momentum" yaml:"momentum"`
+	Nesterov    bool    `mapstructure:"nesterov" yaml:"nesterov"`
+	WeightDecay float64 `mapstructure:"weight_decay" yaml:"weight_decay"`
+	// Schedule is constant or cosine (decaying to MinLR over the run).
+	Schedule string  `mapstructure:"schedule" yaml:"schedule"`
+	MinLR    float64 `mapstructure:"min_lr" yaml:"min_lr"`
+	// WarmupSteps ramps the learning rate linearly over the first steps.
+	WarmupSteps int `mapstructure:"warmup_steps" yaml:"warmup_steps"`
+}
+
+// TrainConfig controls the training loop and its outputs.
+type TrainConfig struct {
+	Epochs int `mapstructure:"epochs" yaml:"epochs"`
+	// MaxSteps stops after this many optimizer steps (0 = no limit); the
+	// run then ends normally with its checkpoints, metrics and summary.
+	MaxSteps int `mapstructure:"max_steps" yaml:"max_steps"`
+	// OutDir is the run directory; empty means runs/<config name>, with a
+	// numeric suffix if that exists.
+	OutDir string `mapstructure:"out_dir" yaml:"out_dir"`
+	// CheckpointEvery writes checkpoints/epoch-N.safetensors every N
+	// epochs (0 = only last and best).
+	CheckpointEvery int `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+}
+
+// Default returns the defaults: PCX's MNIST MLP settings for PC.
+func Default() Config {
+	return Config{
+		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
+		Data:  DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
+		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Activation: "gelu", Bias: true, Init: "default"},
+		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65},
+		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
+		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},
+		Train: TrainConfig{Epochs: 25},
+	}
+}
+
+// Methods lists the training methods.
+var Methods = []string{"bp", "pc", "zil", "fa-zil"}
+
+// Error is a configuration problem; it names the source (file, flag or
+// environment variable) and the key.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// Sources are the inputs Load merges.
+type Sources struct {
+	// File is a YAML file (may be empty for defaults only).
+	File string
+	// Sets are key=value overrides, values read as YAML.
+	Sets []string
+	// Env is the environment (os.Environ() form); PCTRAIN_KEY_PATH
+	// variables override keys (PCTRAIN_OPTIM_LR → optim.lr).
+	Env []string
+	// Base replaces Default() when non-nil (eval and resume start from a
+	// run's own config).
+	Base *Config
+}
+
+// Load merges src and validates the result.
+func Load(src Sources) (*Config, error) {
+	base := Default()
+	if src.Base != nil {
+		base = *src.Base
+	}
+	defaults, err := toMap(base)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	flatten("", defaults, keys)
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.MergeConfigMap(defaults); err != nil {
+		return nil, err
+	}
+	if src.File != "" {
+		raw, err := os.ReadFile(src.File)
+		if err != nil {
+			return nil, errorf("%s: %v", src.File, unwrapPath(err))
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+		}
+		if err := checkKeys("", doc, keys, src.File); err != nil {
+			return nil, err
+		}
+		if err := v.MergeConfig(bytes.NewReader(raw)); err != nil {
+			return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+		}
+	}
+	for _, kv := range src.Env {
+		name, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "PCTRAIN_") {
+			continue
+		}
+		key := envKey(name, keys)
+		if key == "" {
+			return nil, errorf("environment %s: no such config key (keys: %s)", name, keyList(keys))
+		}
+		parsed, err := parseValue(val)
+		if err != nil {
+			return nil, errorf("environment %s: %v", name, err)
+		}
+		v.Set(key, parsed)
+	}
+	for _, s := range src.Sets {
+		key, val, ok := strings.Cut(s, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, errorf("--set %q: want key=value, e.g. --set optim.lr=0.001", s)
+		}
+		if !keys[key] {
+			return nil, errorf("--set %s: no such config key%s", key, suggest(key, keys))
+		}
+		parsed, err := parseValue(val)
+		if err != nil {
+			return nil, errorf("--set %s: %v", key, err)
+		}
+		v.Set(key, parsed)
+	}
+	var c Config
+	where := src.File
+	if where == "" {
+		where = "config"
+	}
+	err = v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.WeaklyTypedInput = false
+		dc.ZeroFields = true
+	})
+	if err != nil {
+		return nil, errorf("%s: %s", where, decodeMessage(err))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, errorf("%s: %v", where, err)
+	}
+	return &c, nil
+}
+
+func toMap(c Config) (map[string]any, error) {
+	raw, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = yaml.Unmarshal(raw, &m)
+	return m, err
+}
+
+// YAML renders c as YAML (the resolved config a run writes).
+func (c Config) YAML() []byte {
+	raw, err := yaml.Marshal(c)
+	if err != nil {
+		panic(err) // a Config always marshals
+	}
+	return raw
+}
+
+// FromYAML parses a resolved config (as written by YAML) and validates it.
+func FromYAML(raw []byte, where string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, errorf("%s: invalid config: %s", where, oneLine(err.Error()))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, errorf("%s: %v", where, err)
+	}
+	return &c, nil
+}
+
+func flatten(prefix string, m map[string]any, keys map[string]bool) {
+	for k, v := range m {
+		full := k
+		if prefix != "" {
+			full = prefix + "." + k
+		}
+		if sub, ok := v.(map[string]any); ok {
+			flatten(full, sub, keys)
+			continue
+		}
+		keys[full] = true
+	}
+}
+
+// checkKeys rejects keys of the file that Config does not have (viper's
+// own check reports them without the file's spelling or position).
+func checkKeys(prefix string, m map[string]any, keys map[string]bool, file string) error {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		full := k
+		if prefix != "" {
+			full = prefix + "." + k
+		}
+		if sub, ok := m[k].(map[string]any); ok && !keys[full] {
+			if err := checkKeys(full, sub, keys, file); err != nil {
+				return err
+			}
+			continue
+		}
+		if !keys[full] {
+			return errorf("%s: unknown key %q%s", file, full, suggest(full, keys))
+		}
+	}
+	return nil
+}
+
+func keyList(keys map[string]bool) string {
+	var ks []string
+	for k := range keys {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ", ")
+}
+
+// suggest names the closest known key, for typos.
+func suggest(key string, keys map[string]bool) string {
+	best, bestD := "", 4
+	for k := range keys {
+		if d := editDistance(key, k); d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// envKey maps PCTRAIN_OPTIM_WEIGHT_DECAY to optim.weight_decay.
+func envKey(name string, keys map[string]bool) string {
+	want := strings.TrimPrefix(name, "PCTRAIN_")
+	for k := range keys {
+		if strings.ToUpper(strings.ReplaceAll(k, ".", "_")) == want {
+			return k
+		}
+	}
+	return ""
+}
+
+func parseValue(s string) (any, error) {
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("value %q is not valid YAML: %s", s, oneLine(err.Error()))
+	}
+	if v == nil {
+		return "", nil
+	}
+	return v, nil
+}
+
+var spaces = regexp.MustCompile(`\s+`)
+
+func oneLine(s string) string { return strings.TrimSpace(spaces.ReplaceAllString(s, " ")) }
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// decodeMessage turns mapstructure's multi-line report into one line that
+// names each key.
+func decodeMessage(err error) string {
+	msg := err.Error()
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "*"))
+		if l == "" || strings.HasPrefix(l, "decoding failed") || strings.Contains(l, "error(s) decoding") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 {
+		return oneLine(msg)
+	}
+	return strings.Join(lines, "; ")
+}

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/optim"
+)
+
+// Validate checks every field and returns all problems in one error, each
+// naming its key.
+func (c *Config) Validate() error {
+	var p []string
+	bad := func(key, format string, args ...any) {
+		p = append(p, key+": "+fmt.Sprintf(format, args...))
+	}
+	oneOf := func(key, val string, valid []string) {
+		if !slices.Contains(valid, val) {
+			bad(key, "%q is not one of %s", val, strings.Join(valid, ", "))
+		}
+	}
+	oneOf("method", c.Method, Methods)
+	oneOf("dtype", c.DType, []string{"float32", "float64"})
+	oneOf("loss", c.Loss, []string{"ce", "mse"})
+	oneOf("data.name", c.Data.Name, []string{"mnist", "fashion-mnist", "npz"})
+	if c.Data.Name == "npz" && c.Data.Path == "" {
+		bad("data.path", "required when data.name is npz")
+	}
+	if c.Data.BatchSize < 1 {
+		bad("data.batch_size", "must be ≥ 1 (got %d)", c.Data.BatchSize)
+	}
+	if c.Data.ValSplit < 0 || c.Data.ValSplit >= 1 {
+		bad("data.val_split", "must be in [0, 1) (got %g)", c.Data.ValSplit)
+	}
+	oneOf("data.normalize", c.Data.Normalize, []string{"auto", "none", "scale", "standard"})
+	oneOf("model.type", c.Model.Type, []string{"mlp"})
+	if len(c.Model.Sizes) < 2 {
+		bad("model.sizes", "needs at least an input and an output size (got %v)", c.Model.Sizes)
+	}
+	for i, s := range c.Model.Sizes {
+		if s < 1 {
+			bad("model.sizes", "entry %d is %d; sizes must be ≥ 1", i, s)
+			break
+		}
+	}
+	if len(c.Model.Sizes) >= 2 && c.Model.Sizes[len(c.Model.Sizes)-1] < 2 {
+		bad("model.sizes", "the output size is the number of classes and must be ≥ 2")
+	}
+	oneOf("model.activation", c.Model.Activation, model.ActivationNames())
+	oneOf("model.init", c.Model.Init, model.InitNames())
+	if c.Method == "pc" {
+		if c.PC.Steps < 1 {
+			bad("pc.steps", "must be ≥ 1 (got %d)", c.PC.Steps)
+		}
+		if c.PC.XLR <= 0 {
+			bad("pc.x_lr", "must be > 0 (got %g)", c.PC.XLR)
+		}
+	}
+	if c.PC.Steps < 0 {
+		bad("pc.steps", "must be ≥ 0 (got %d)", c.PC.Steps)
+	}
+	if c.PC.XMomentum < 0 || c.PC.XMomentum >= 1 {
+		bad("pc.x_momentum", "must be in [0, 1) (got %g)", c.PC.XMomentum)
+	}
+	oneOf("zil.schedule", c.ZIL.Schedule, []string{"sequential", "parallel"})
+	if c.ZIL.Gamma <= 0 {
+		bad("zil.gamma", "must be > 0 (got %g)", c.ZIL.Gamma)
+	}
+	oneOf("optim.name", c.Optim.Name, optim.Names())
+	if c.Optim.LR <= 0 {
+		bad("optim.lr", "must be > 0 (got %g)", c.Optim.LR)
+	}
+	if c.Optim.Momentum < 0 || c.Optim.Momentum >= 1 {
+		bad("optim.momentum", "must be in [0, 1) (got %g)", c.Optim.Momentum)
+	}
+	if c.Optim.Nesterov && c.Optim.Momentum == 0 {
+		bad("optim.nesterov", "needs optim.momentum > 0")
+	}
+	if c.Optim.WeightDecay < 0 {
+		bad("optim.weight_decay", "must be ≥ 0 (got %g)", c.Optim.WeightDecay)
+	}
+	oneOf("optim.schedule", c.Optim.Schedule, optim.ScheduleNames())
+	if c.Optim.MinLR < 0 || c.Optim.MinLR > c.Optim.LR {
+		bad("optim.min_lr", "must be in [0, optim.lr] (got %g)", c.Optim.MinLR)
+	}
+	if c.Optim.WarmupSteps < 0 {
+		bad("optim.warmup_steps", "must be ≥ 0 (got %d)", c.Optim.WarmupSteps)
+	}
+	if c.Train.Epochs < 1 {
+		bad("train.epochs", "must be ≥ 1 (got %d)", c.Train.Epochs)
+	}
+	if c.Train.MaxSteps < 0 {
+		bad("train.max_steps", "must be ≥ 0 (got %d)", c.Train.MaxSteps)
+	}
+	if c.Train.CheckpointEvery < 0 {
+		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)
+	}
+	if len(p) > 0 {
+		return fmt.Errorf("%s", strings.Join(p, "; "))
+	}
+	return nil
+}

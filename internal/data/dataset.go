@@ -1,0 +1,181 @@
+// Package data loads datasets (IDX for MNIST and Fashion-MNIST, npz),
+// splits and normalises them, and serves seeded batches. Images are held
+// as uint8 where the source is uint8 and converted per batch.
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Dataset is a set of labelled samples of one shape. Exactly one of U8,
+// F32 and F64 holds the N×Size() sample values, row-major.
+type Dataset struct {
+	// Shape of one sample: [C, H, W] for images, [D] for vectors.
+	Shape   []int
+	U8      []uint8
+	F32     []float32
+	F64     []float64
+	Labels  []int32
+	Classes int
+}
+
+// N is the number of samples.
+func (d *Dataset) N() int { return len(d.Labels) }
+
+// Size is the number of values in one sample.
+func (d *Dataset) Size() int {
+	n := 1
+	for _, s := range d.Shape {
+		n *= s
+	}
+	return n
+}
+
+// value returns element j of sample i as float64.
+func (d *Dataset) value(i, j int) float64 {
+	k := i*d.Size() + j
+	switch {
+	case d.U8 != nil:
+		return float64(d.U8[k])
+	case d.F32 != nil:
+		return float64(d.F32[k])
+	}
+	return d.F64[k]
+}
+
+// check validates labels and sizes; name prefixes the error.
+func (d *Dataset) check(name string) error {
+	n := len(d.U8) + len(d.F32) + len(d.F64)
+	if n != d.N()*d.Size() {
+		return fmt.Errorf("%s: %d values for %d samples of shape %v", name, n, d.N(), d.Shape)
+	}
+	for i, l := range d.Labels {
+		if l < 0 || int(l) >= d.Classes {
+			return fmt.Errorf("%s: label %d of sample %d is outside 0..%d", name, l, i, d.Classes-1)
+		}
+	}
+	return nil
+}
+
+// View is a subset of a dataset, by sample index.
+type View struct {
+	DS  *Dataset
+	Idx []int
+}
+
+// All returns a view of every sample.
+func All(d *Dataset) View {
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	return View{DS: d, Idx: idx}
+}
+
+// Len is the number of samples in the view.
+func (v View) Len() int { return len(v.Idx) }
+
+// SplitVal holds out a fraction of v, chosen by a permutation drawn from
+// rng, as a validation view. The training view keeps the original order of
+// the samples that remain.
+func SplitVal(v View, frac float64, rng *rand.Rand) (train, val View) {
+	nVal := int(math.Round(frac * float64(v.Len())))
+	if nVal == 0 {
+		return v, View{DS: v.DS}
+	}
+	perm := rng.Perm(v.Len())
+	held := make([]bool, v.Len())
+	for _, p := range perm[:nVal] {
+		held[p] = true
+	}
+	train, val = View{DS: v.DS}, View{DS: v.DS}
+	for i, id := range v.Idx {
+		if held[i] {
+			val.Idx = append(val.Idx, id)
+		} else {
+			train.Idx = append(train.Idx, id)
+		}
+	}
+	return train, val
+}
+
+// Norm maps raw sample values to network inputs: (v·Scale − Mean[c]) / Std[c]
+// for channel c. Mean and Std have one entry per channel (or are empty for
+// no shift/scale).
+type Norm struct {
+	Scale     float64
+	Mean, Std []float64
+}
+
+// Identity is the normalisation that uses values as given.
+var Identity = Norm{Scale: 1}
+
+// Standardize returns the normalisation that scales values by scale and
+// gives each channel zero mean and unit variance over v.
+func Standardize(v View, scale float64) Norm {
+	d := v.DS
+	ch := channels(d.Shape)
+	per := d.Size() / ch
+	sum := make([]float64, ch)
+	sq := make([]float64, ch)
+	for _, i := range v.Idx {
+		for j := 0; j < d.Size(); j++ {
+			x := d.value(i, j) * scale
+			sum[j/per] += x
+			sq[j/per] += x * x
+		}
+	}
+	n := float64(v.Len() * per)
+	nm := Norm{Scale: scale, Mean: make([]float64, ch), Std: make([]float64, ch)}
+	for c := range sum {
+		nm.Mean[c] = sum[c] / n
+		nm.Std[c] = math.Sqrt(math.Max(sq[c]/n-nm.Mean[c]*nm.Mean[c], 0))
+		if nm.Std[c] == 0 {
+			nm.Std[c] = 1
+		}
+	}
+	return nm
+}
+
+func channels(shape []int) int {
+	if len(shape) == 3 {
+		return shape[0]
+	}
+	return 1
+}
+
+// Batch fills x (len(ids)×Size) and labels with the samples ids of d,
+// normalised by nm.
+func Batch[T tensor.Float](x *tensor.Mat[T], labels []int, d *Dataset, ids []int, nm Norm) {
+	size := d.Size()
+	x.Resize(len(ids), size)
+	ch := channels(d.Shape)
+	per := size / ch
+	shift := len(nm.Mean) > 0
+	for r, id := range ids {
+		labels[r] = int(d.Labels[id])
+		row := x.Row(r)
+		for j := range row {
+			v := d.value(id, j) * nm.Scale
+			if shift {
+				c := j / per
+				v = (v - nm.Mean[c]) / nm.Std[c]
+			}
+			row[j] = T(v)
+		}
+	}
+}
+
+// Order returns the sample order of one epoch: v.Idx itself, or a
+// permutation of it drawn from rng.
+func Order(v View, rng *rand.Rand) []int {
+	ids := append([]int(nil), v.Idx...)
+	if rng != nil {
+		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	}
+	return ids
+}

@@ -1,0 +1,226 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/optim"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Checkpoint format: a safetensors file holding every parameter under its
+// model name ("layers.{i}.weight" [out, in], "layers.{i}.bias" [out]), the
+// optimizer's buffers as "optim.{param}.m" / ".v", and __metadata__ with
+// the keys below. FormatVersion changes when the meaning of a key does.
+const (
+	FormatName    = "pctrain-checkpoint"
+	FormatVersion = "1"
+)
+
+// Position is where a run stands: Epoch is the epoch in progress (or the
+// next one), Batch the next batch of it, Step the optimizer steps taken.
+type Position struct {
+	Epoch int `json:"epoch"`
+	Batch int `json:"batch"`
+	Step  int `json:"step"`
+}
+
+// epochStats are the running sums of the epoch in progress.
+type epochStats struct {
+	LossSum   float64 `json:"loss_sum"`
+	Correct   int     `json:"correct"`
+	Samples   int     `json:"samples"`
+	EnergySum float64 `json:"energy_sum"`
+	LevelSums []float64 `json:"level_sums"`
+	Batches   int     `json:"batches"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// bestState tracks the best epoch by the selection metric.
+type bestState struct {
+	Metric string  `json:"metric"` // "val_acc" or "test_acc"
+	Value  float64 `json:"value"`
+	Epoch  int     `json:"epoch"`
+	Test   float64 `json:"test_acc"`
+}
+
+type checkpointMeta struct {
+	Pos    Position
+	Config *config.Config
+	Stats  epochStats
+	Best   bestState
+}
+
+// saveCheckpoint writes g, opt and the run state to path atomically.
+func saveCheckpoint[T tensor.Float](path string, g *model.Graph[T], opt *optim.Optimizer[T], m checkpointMeta) error {
+	var ts []model.Tensor
+	for _, p := range g.Params() {
+		ts = append(ts, tensorOf(p.Name, p.Shape, p.Value.Data))
+	}
+	if opt != nil {
+		st := opt.State()
+		for _, p := range g.Params() {
+			for _, suf := range []string{".m", ".v"} {
+				if buf, ok := st["optim."+p.Name+suf]; ok {
+					ts = append(ts, tensorOf("optim."+p.Name+suf, p.Shape, buf))
+				}
+			}
+		}
+	}
+	stats, _ := json.Marshal(m.Stats)
+	best, _ := json.Marshal(m.Best)
+	meta := map[string]string{
+		"format":         FormatName,
+		"format_version": FormatVersion,
+		"config":         string(m.Config.YAML()),
+		"epoch":          strconv.Itoa(m.Pos.Epoch),
+		"batch":          strconv.Itoa(m.Pos.Batch),
+		"step":           strconv.Itoa(m.Pos.Step),
+		"dtype":          tensor.DType[T](),
+		"method":         m.Config.Method,
+		"epoch_stats":    string(stats),
+		"best":           string(best),
+		"pctrain":        Version,
+	}
+	if opt != nil {
+		meta["optim_step"] = strconv.Itoa(opt.StepCount)
+	}
+	return model.WriteFileAtomic(path, func(w io.Writer) error {
+		return model.EncodeSafetensors(w, ts, meta)
+	})
+}
+
+func tensorOf[T tensor.Float](name string, shape []int, data []T) model.Tensor {
+	t := model.Tensor{Name: name, Shape: shape}
+	switch d := any(data).(type) {
+	case []float32:
+		t.F32 = slices.Clone(d)
+	case []float64:
+		t.F64 = slices.Clone(d)
+	}
+	return t
+}
+
+// loadedCheckpoint is a decoded checkpoint file.
+type loadedCheckpoint struct {
+	Path    string
+	Tensors map[string]model.Tensor
+	Meta    map[string]string
+}
+
+func readCheckpoint(path string) (*loadedCheckpoint, error) {
+	ts, meta, err := model.ReadSafetensors(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, userErr("checkpoint %s does not exist", path)
+		}
+		return nil, userErr("checkpoint %v", err)
+	}
+	return &loadedCheckpoint{Path: path, Tensors: ts, Meta: meta}, nil
+}
+
+// config returns the resolved config stored in a pctrain checkpoint.
+func (c *loadedCheckpoint) config() (*config.Config, error) {
+	if c.Meta["format"] != FormatName {
+		return nil, userErr("checkpoint %s: not a pctrain checkpoint (no %q metadata); pass --config to describe the model", c.Path, FormatName)
+	}
+	if v := c.Meta["format_version"]; v != FormatVersion {
+		return nil, userErr("checkpoint %s: format version %q, this pctrain reads %q", c.Path, v, FormatVersion)
+	}
+	cfg, err := config.FromYAML([]byte(c.Meta["config"]), "checkpoint "+c.Path)
+	if err != nil {
+		return nil, &UserError{Err: err}
+	}
+	return cfg, nil
+}
+
+// loadWeights copies the checkpoint's parameters into g. Every parameter
+// must be present with its shape; tensors the model lacks (other than
+// optimizer state) are an error, since they mean another architecture.
+func (c *loadedCheckpoint) loadWeights(g any) error {
+	switch gg := g.(type) {
+	case *model.Graph[float32]:
+		return loadInto(c, gg)
+	case *model.Graph[float64]:
+		return loadInto(c, gg)
+	}
+	panic("train: loadWeights: not a graph")
+}
+
+func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
+	names := map[string]bool{}
+	for _, p := range g.Params() {
+		names[p.Name] = true
+		t, ok := c.Tensors[p.Name]
+		if !ok {
+			return userErr("checkpoint %s: no tensor %q (a checkpoint of another architecture?)", c.Path, p.Name)
+		}
+		if !slices.Equal(t.Shape, p.Shape) {
+			return userErr("checkpoint %s: %s has shape %v, the model needs %v", c.Path, p.Name, t.Shape, p.Shape)
+		}
+		for i, v := range t.Float64s() {
+			p.Value.Data[i] = T(v)
+		}
+	}
+	var extra []string
+	for name := range c.Tensors {
+		if !names[name] && !strings.HasPrefix(name, "optim.") {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		slices.Sort(extra)
+		return userErr("checkpoint %s: tensor %q is not in the model (a checkpoint of another architecture?)", c.Path, extra[0])
+	}
+	return nil
+}
+
+// loadOptimizer restores optimizer buffers and step count for resume.
+func loadOptimizer[T tensor.Float](c *loadedCheckpoint, opt *optim.Optimizer[T]) error {
+	for name, buf := range opt.State() {
+		t, ok := c.Tensors[name]
+		if !ok || t.Len() != len(buf) {
+			return userErr("checkpoint %s: optimizer state %q missing or of the wrong size", c.Path, name)
+		}
+		for i, v := range t.Float64s() {
+			buf[i] = T(v)
+		}
+	}
+	n, err := strconv.Atoi(c.Meta["optim_step"])
+	if err != nil {
+		return userErr("checkpoint %s: bad optim_step metadata", c.Path)
+	}
+	opt.StepCount = n
+	return nil
+}
+
+// runState decodes the position, epoch sums and best tracking.
+func (c *loadedCheckpoint) runState() (Position, epochStats, bestState, error) {
+	var p Position
+	var s epochStats
+	var b bestState
+	var err error
+	parse := func(key string) int {
+		v, e := strconv.Atoi(c.Meta[key])
+		if e != nil && err == nil {
+			err = userErr("checkpoint %s: bad %s metadata %q", c.Path, key, c.Meta[key])
+		}
+		return v
+	}
+	p.Epoch, p.Batch, p.Step = parse("epoch"), parse("batch"), parse("step")
+	if e := json.NewDecoder(bytes.NewReader([]byte(c.Meta["epoch_stats"]))).Decode(&s); e != nil && err == nil {
+		err = userErr("checkpoint %s: bad epoch_stats metadata", c.Path)
+	}
+	if e := json.Unmarshal([]byte(c.Meta["best"]), &b); e != nil && err == nil {
+		err = userErr("checkpoint %s: bad best metadata", c.Path)
+	}
+	return p, s, b, err
+}

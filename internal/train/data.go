@@ -1,0 +1,116 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/data"
+)
+
+// Data is a run's dataset: training, validation and test views and the
+// normalisation every batch goes through.
+type Data struct {
+	Train, Val, Test data.View
+	Norm             data.Norm
+	Shape            []int
+	Classes          int
+}
+
+// Seed streams: each kind of random choice draws from its own PCG stream
+// of the config's seed, so one choice never shifts another.
+const (
+	streamInit    = 1
+	streamVal     = 2
+	streamShuffle = 1000 // + epoch
+)
+
+func rngFor(seed uint64, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, stream))
+}
+
+// FetchOptions control automatic dataset fetching.
+type FetchOptions struct {
+	Logf     func(format string, args ...any)
+	Progress func(r io.Reader, name string, total int64) io.Reader
+}
+
+// DataDir is where a named dataset's files live for cfg.
+func DataDir(cfg *config.Config) string {
+	if cfg.Data.Dir != "" {
+		return cfg.Data.Dir
+	}
+	return filepath.Join("datasets", cfg.Data.Name)
+}
+
+// LoadData loads, splits and normalises the dataset cfg names, fetching
+// MNIST or Fashion-MNIST into DataDir when it is missing.
+func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
+	var train, test *data.Dataset
+	var err error
+	switch cfg.Data.Name {
+	case "npz":
+		train, test, err = data.LoadNPZ(cfg.Data.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, userErr("data.path: %s does not exist", cfg.Data.Path)
+		}
+	default:
+		dir := DataDir(cfg)
+		train, test, err = data.LoadIDXDir(dir)
+		if err != nil && cfg.Data.Dir == "" {
+			if fo.Logf != nil {
+				fo.Logf("%s not found in %s; fetching it", cfg.Data.Name, dir)
+			}
+			f := data.Fetcher{Logf: fo.Logf, Progress: fo.Progress}
+			if ferr := f.Fetch(cfg.Data.Name, dir); ferr != nil {
+				return nil, userErr("data: %v (hint: pctrain data fetch %s)", ferr, cfg.Data.Name)
+			}
+			train, test, err = data.LoadIDXDir(dir)
+		}
+		if err != nil && cfg.Data.Dir != "" {
+			err = fmt.Errorf("data.dir: %v (hint: pctrain data fetch %s --dir %s)", err, cfg.Data.Name, cfg.Data.Dir)
+		}
+	}
+	if err != nil {
+		return nil, userErr("%v", err)
+	}
+	if train.Classes != test.Classes {
+		return nil, userErr("data: train and test splits have %d and %d classes", train.Classes, test.Classes)
+	}
+	d := &Data{Shape: train.Shape, Classes: train.Classes, Test: data.All(test)}
+	d.Train, d.Val = data.SplitVal(data.All(train), cfg.Data.ValSplit, rngFor(cfg.Seed, streamVal))
+	if d.Train.Len() == 0 {
+		return nil, userErr("data.val_split: %g leaves no training samples", cfg.Data.ValSplit)
+	}
+	norm := cfg.Data.Normalize
+	if norm == "auto" {
+		norm = "standard"
+		if cfg.Data.Name == "npz" {
+			norm = "none"
+		}
+	}
+	scale := 1.0
+	if train.U8 != nil {
+		scale = 1.0 / 255
+	}
+	switch norm {
+	case "none":
+		d.Norm = data.Identity
+	case "scale":
+		d.Norm = data.Norm{Scale: scale}
+	case "standard":
+		d.Norm = data.Standardize(d.Train, scale)
+	}
+	sizes := cfg.Model.Sizes
+	if n := train.Size(); sizes[0] != n {
+		return nil, userErr("model.sizes: the input size is %d but %s samples have %d values (shape %v)", sizes[0], cfg.Data.Name, n, train.Shape)
+	}
+	if out := sizes[len(sizes)-1]; out < d.Classes {
+		return nil, userErr("model.sizes: the output size is %d but the data has %d classes", out, d.Classes)
+	}
+	return d, nil
+}

@@ -1,0 +1,41 @@
+// Package train runs experiments: it builds the model, data, method and
+// optimizer from a config, runs the training loop with hooks (progress,
+// metrics, checkpoints), evaluates, and compares methods.
+package train
+
+import (
+	"errors"
+	"fmt"
+)
+
+// UserError is a problem with the user's input (data, checkpoint, output
+// folder): the CLI prints it on one line and exits 2.
+type UserError struct{ Err error }
+
+func (e *UserError) Error() string { return e.Err.Error() }
+func (e *UserError) Unwrap() error { return e.Err }
+
+func userErr(format string, args ...any) error {
+	return &UserError{Err: fmt.Errorf(format, args...)}
+}
+
+// DivergedError reports a NaN/Inf quantity; the CLI exits 3. The last good
+// checkpoint is kept.
+type DivergedError struct {
+	Quantity    string // "loss", "energy", or "weights"
+	Where       string // layer name where known
+	Epoch, Step int
+	Hint        string
+}
+
+func (e *DivergedError) Error() string {
+	w := ""
+	if e.Where != "" {
+		w = " in " + e.Where
+	}
+	return fmt.Sprintf("training diverged: %s became NaN or Inf%s at epoch %d, step %d; %s", e.Quantity, w, e.Epoch, e.Step, e.Hint)
+}
+
+// ErrInterrupted is returned when a run stops on SIGINT/SIGTERM after
+// writing its checkpoint; the CLI exits 130.
+var ErrInterrupted = errors.New("interrupted")

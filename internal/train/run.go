@@ -1,0 +1,339 @@
+package train
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Reporter shows a run's progress to a person. Every method may be a
+// no-op.
+type Reporter interface {
+	Logf(format string, args ...any)
+	EpochStart(epoch, epochs, batches, startBatch int)
+	Batch(batch int, loss float64, samples int)
+	EpochEnd(m EpochMetrics)
+}
+
+// RunOptions are the train command's options beyond the config.
+type RunOptions struct {
+	// ConfigName names the run when train.out_dir is empty.
+	ConfigName string
+	// Force lets a run overwrite an existing run directory.
+	Force bool
+	// Resume is a run directory to continue.
+	Resume   string
+	Reporter Reporter
+	Fetch    FetchOptions
+}
+
+// Summary is summary.json.
+type Summary struct {
+	Method  string `json:"method"`
+	DType   string `json:"dtype"`
+	Seed    uint64 `json:"seed"`
+	Version string `json:"version"`
+	Backend string `json:"backend"`
+	OutDir  string `json:"out_dir"`
+	// Epochs and Steps completed.
+	Epochs int `json:"epochs"`
+	Steps  int `json:"steps"`
+	// FinalTestAcc is the test accuracy after the last epoch.
+	FinalTestAcc  float64 `json:"final_test_acc"`
+	FinalTestLoss float64 `json:"final_test_loss"`
+	// BestTestAcc is the test accuracy of the epoch chosen as best by
+	// BestSelectedBy ("val_acc" when a validation split exists, otherwise
+	// "test_acc"); checkpoints/best.safetensors holds that epoch.
+	BestTestAcc    float64 `json:"best_test_acc"`
+	BestEpoch      int     `json:"best_epoch"`
+	BestSelectedBy string  `json:"best_selected_by"`
+	// WallSeconds is the whole command's time; TrainSeconds the training
+	// loops' only.
+	WallSeconds  float64 `json:"wall_seconds"`
+	TrainSeconds float64 `json:"train_seconds"`
+}
+
+// Train runs the experiment cfg describes (or resumes opts.Resume) and
+// writes its files. It returns the summary.
+func Train(ctx context.Context, cfg *config.Config, opts RunOptions) (*Summary, error) {
+	if cfg.DType == "float64" {
+		return trainT[float64](ctx, cfg, opts)
+	}
+	return trainT[float32](ctx, cfg, opts)
+}
+
+// ResumeConfig reads the resolved config of a run directory.
+func ResumeConfig(dir string) (*config.Config, error) {
+	p := filepath.Join(dir, "config.yaml")
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, userErr("--resume %s: not a run directory (%v)", dir, unwrapPathErr(err))
+	}
+	c, err := config.FromYAML(raw, p)
+	if err != nil {
+		return nil, &UserError{Err: err}
+	}
+	return c, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// prepareOutDir picks and creates the run directory.
+func prepareOutDir(cfg *config.Config, opts RunOptions) (string, error) {
+	dir := cfg.Train.OutDir
+	if dir == "" {
+		base := opts.ConfigName
+		if base == "" {
+			base = cfg.Method
+		}
+		dir = filepath.Join("runs", base)
+		for i := 2; exists(filepath.Join(dir, "config.yaml")); i++ {
+			dir = filepath.Join("runs", fmt.Sprintf("%s-%d", base, i))
+		}
+	} else if exists(filepath.Join(dir, "config.yaml")) && !opts.Force {
+		return "", userErr("train.out_dir: %s already holds a run (use --resume %s to continue it, --force to overwrite it, or another --out)", dir, dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
+		return "", userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
+	}
+	probe := filepath.Join(dir, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		return "", userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
+	}
+	os.Remove(probe)
+	if opts.Force {
+		for _, f := range []string{"metrics.jsonl", "metrics.csv", "summary.json"} {
+			os.Remove(filepath.Join(dir, f))
+		}
+		os.RemoveAll(filepath.Join(dir, "checkpoints"))
+		os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755)
+	}
+	return dir, nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+type nopReporter struct{}
+
+func (nopReporter) Logf(string, ...any)          {}
+func (nopReporter) EpochStart(int, int, int, int) {}
+func (nopReporter) Batch(int, float64, int)       {}
+func (nopReporter) EpochEnd(EpochMetrics)         {}
+
+func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOptions) (*Summary, error) {
+	begin := time.Now()
+	rep := opts.Reporter
+	if rep == nil {
+		rep = nopReporter{}
+	}
+	if opts.Fetch.Logf == nil {
+		opts.Fetch.Logf = rep.Logf
+	}
+	var dir string
+	var resume *loadedCheckpoint
+	if opts.Resume != "" {
+		dir = opts.Resume
+		ck, err := readCheckpoint(filepath.Join(dir, "checkpoints", "last.safetensors"))
+		if err != nil {
+			return nil, err
+		}
+		resume = ck
+	}
+	d, err := LoadData(cfg, opts.Fetch)
+	if err != nil {
+		return nil, err
+	}
+	t, err := NewTrainer[T](cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	if resume != nil {
+		if err := resume.loadWeights(t.G); err != nil {
+			return nil, err
+		}
+		if err := loadOptimizer(resume, t.Opt); err != nil {
+			return nil, err
+		}
+		if t.Pos, t.stats, t.Best, err = resume.runState(); err != nil {
+			return nil, err
+		}
+		if t.finished() {
+			return nil, userErr("--resume %s: the run has already finished", dir)
+		}
+		rep.Logf("resuming %s at epoch %d, batch %d (step %d)", dir, t.Pos.Epoch+1, t.Pos.Batch, t.Pos.Step)
+	} else {
+		if dir, err = prepareOutDir(cfg, opts); err != nil {
+			return nil, err
+		}
+		cfg.Train.OutDir = dir
+		if err := model.WriteFileAtomic(filepath.Join(dir, "config.yaml"), func(w io.Writer) error {
+			_, err := w.Write(cfg.YAML())
+			return err
+		}); err != nil {
+			return nil, userErr("train.out_dir: %v", err)
+		}
+		rep.Logf("run directory %s (%s, %s, %d parameters, backend %s)", dir, cfg.Method, cfg.DType, t.G.NumParams(), tensor.BackendName())
+	}
+	rec, err := newRecorder(dir, t.G.Output())
+	if err != nil {
+		return nil, err
+	}
+	defer rec.close()
+	ckDir := filepath.Join(dir, "checkpoints")
+	meta := func() checkpointMeta { return checkpointMeta{Pos: t.Pos, Config: cfg, Stats: t.stats, Best: t.Best} }
+	var last EpochMetrics
+	var trainSecs float64
+	t.Hooks = Hooks[T]{
+		EpochStart: func(epoch, start, batches int) { rep.EpochStart(epoch+1, cfg.Train.Epochs, batches, start) },
+		Batch:      func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) },
+		Epoch: func(m EpochMetrics, _ *Trainer[T]) error {
+			last = m
+			trainSecs += m.Seconds
+			rep.EpochEnd(m)
+			if err := rec.write(m); err != nil {
+				return userErr("train.out_dir: writing metrics: %v", err)
+			}
+			if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
+				return userErr("train.out_dir: writing checkpoint: %v", err)
+			}
+			if t.Best.Epoch == m.Epoch {
+				if err := saveCheckpoint(filepath.Join(ckDir, "best.safetensors"), t.G, t.Opt, meta()); err != nil {
+					return userErr("train.out_dir: writing checkpoint: %v", err)
+				}
+			}
+			if k := cfg.Train.CheckpointEvery; k > 0 && m.Epoch%k == 0 {
+				p := filepath.Join(ckDir, fmt.Sprintf("epoch-%d.safetensors", m.Epoch))
+				if err := saveCheckpoint(p, t.G, t.Opt, meta()); err != nil {
+					return userErr("train.out_dir: writing checkpoint: %v", err)
+				}
+			}
+			return nil
+		},
+	}
+	t.Interrupted = func(*Trainer[T]) error {
+		if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
+			return userErr("train.out_dir: writing checkpoint on interrupt: %v", err)
+		}
+		rep.Logf("interrupted at epoch %d, batch %d: checkpoint written; continue with: pctrain train --resume %s", t.Pos.Epoch+1, t.Pos.Batch, dir)
+		return nil
+	}
+	if err := t.Run(ctx); err != nil {
+		return nil, err
+	}
+	s := &Summary{
+		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.BackendName(), OutDir: dir,
+		Epochs: t.Pos.Epoch, Steps: t.Pos.Step, FinalTestAcc: last.TestAcc, FinalTestLoss: last.TestLoss,
+		BestTestAcc: t.Best.Test, BestEpoch: t.Best.Epoch, BestSelectedBy: t.Best.Metric,
+		WallSeconds: time.Since(begin).Seconds(), TrainSeconds: trainSecs,
+	}
+	raw, _ := json.MarshalIndent(s, "", "  ")
+	if err := model.WriteFileAtomic(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	}); err != nil {
+		return nil, userErr("train.out_dir: writing summary: %v", err)
+	}
+	return s, nil
+}
+
+// recorder appends to metrics.jsonl and metrics.csv.
+type recorder struct {
+	jsonl, csv *os.File
+	cw         *csv.Writer
+	header     bool
+	levels     int
+}
+
+func newRecorder(dir string, levels int) (*recorder, error) {
+	open := func(name string) (*os.File, error) {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, userErr("train.out_dir: %v", unwrapPathErr(err))
+		}
+		return f, nil
+	}
+	r := &recorder{levels: levels}
+	var err error
+	if r.jsonl, err = open("metrics.jsonl"); err != nil {
+		return nil, err
+	}
+	if r.csv, err = open("metrics.csv"); err != nil {
+		r.jsonl.Close()
+		return nil, err
+	}
+	st, _ := r.csv.Stat()
+	r.header = st.Size() == 0
+	r.cw = csv.NewWriter(r.csv)
+	return r, nil
+}
+
+func (r *recorder) close() {
+	r.jsonl.Close()
+	r.csv.Close()
+}
+
+func (r *recorder) write(m EpochMetrics) error {
+	line, _ := json.Marshal(m)
+	if _, err := r.jsonl.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	if err := r.jsonl.Sync(); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	opt := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return f(*v)
+	}
+	if r.header {
+		h := []string{"epoch", "step", "method", "train_loss", "train_acc", "test_loss", "test_acc", "val_loss", "val_acc", "energy"}
+		for i := 1; i <= r.levels; i++ {
+			h = append(h, fmt.Sprintf("energy_v%d", i))
+		}
+		h = append(h, "inference_steps", "lr", "seconds", "samples_per_sec")
+		r.cw.Write(h)
+		r.header = false
+	}
+	row := []string{strconv.Itoa(m.Epoch), strconv.Itoa(m.Step), m.Method, f(m.TrainLoss), f(m.TrainAcc), f(m.TestLoss), f(m.TestAcc), opt(m.ValLoss), opt(m.ValAcc), f(m.Energy)}
+	for i := 0; i < r.levels; i++ {
+		v := ""
+		if i < len(m.EnergyPerLevel) {
+			v = f(m.EnergyPerLevel[i])
+		}
+		row = append(row, v)
+	}
+	row = append(row, strconv.Itoa(m.InferenceSteps), f(m.LR), f(m.Seconds), f(m.SamplesPerSec))
+	r.cw.Write(row)
+	r.cw.Flush()
+	if err := r.cw.Error(); err != nil {
+		return err
+	}
+	return r.csv.Sync()
+}
+
+// ConfigName derives a run name from a config file path.
+func ConfigName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}

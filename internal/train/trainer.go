@@ -1,0 +1,304 @@
+package train
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/data"
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/optim"
+	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Version is pctrain's version, set by the command at build time.
+var Version = "dev"
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Epoch     int     `json:"epoch"`
+	Step      int     `json:"step"`
+	Method    string  `json:"method"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	TestLoss  float64 `json:"test_loss"`
+	TestAcc   float64 `json:"test_acc"`
+	ValLoss   *float64 `json:"val_loss,omitempty"`
+	ValAcc    *float64 `json:"val_acc,omitempty"`
+	// Energy is the batch-mean F at the end of inference, averaged over
+	// the epoch's batches; EnergyPerLevel splits it by vertex (input side
+	// first, output last). For bp it is the loss.
+	Energy         float64   `json:"energy"`
+	EnergyPerLevel []float64 `json:"energy_per_level"`
+	InferenceSteps int       `json:"inference_steps"`
+	LR             float64   `json:"lr"`
+	// Seconds is the wall time of the epoch's training loop (evaluation
+	// excluded); SamplesPerSec = training samples / Seconds.
+	Seconds       float64 `json:"seconds"`
+	SamplesPerSec float64 `json:"samples_per_sec"`
+}
+
+// Hooks attach behaviour to the training loop. Every field may be nil.
+type Hooks[T tensor.Float] struct {
+	// EpochStart is called when an epoch (0-based) starts or resumes at
+	// batch startBatch of batches.
+	EpochStart func(epoch, startBatch, batches int)
+	// AfterGrad is called after the method's gradients are computed and
+	// before the optimizer step (compare measures agreement here); the
+	// time it takes is not counted as training time.
+	AfterGrad func(step int, x *tensor.Mat[T], labels []int)
+	// Batch is called after every optimizer step.
+	Batch func(epoch, batch int, r relax.Result, batchSize int)
+	// Epoch is called at the end of every epoch, with the run state to
+	// checkpoint; an error stops the run.
+	Epoch func(m EpochMetrics, state *Trainer[T]) error
+}
+
+// Trainer is the training loop over one model, method and optimizer.
+type Trainer[T tensor.Float] struct {
+	Cfg    *config.Config
+	G      *model.Graph[T]
+	Loss   model.Loss[T]
+	Method Method[T]
+	Opt    *optim.Optimizer[T]
+	Sched  optim.Schedule
+	Data   *Data
+	Hooks  Hooks[T]
+
+	Pos   Position
+	stats epochStats
+	Best  bestState
+	eval  *evaluator[T]
+	// Interrupted receives the run's state when ctx ends mid-epoch.
+	Interrupted func(state *Trainer[T]) error
+}
+
+// NewTrainer builds the model, initialises it from the seed (or
+// model.init_from), and prepares method and optimizer.
+func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error) {
+	g, err := BuildModel[T](cfg)
+	if err != nil {
+		return nil, userErr("model: %v", err)
+	}
+	if err := g.Init(rngFor(cfg.Seed, streamInit), cfg.Model.Init); err != nil {
+		return nil, userErr("model.init: %v", err)
+	}
+	if cfg.Model.InitFrom != "" {
+		ck, err := readCheckpoint(cfg.Model.InitFrom)
+		if err != nil {
+			return nil, userErr("model.init_from: %v", err)
+		}
+		if err := ck.loadWeights(g); err != nil {
+			return nil, userErr("model.init_from: %v", err)
+		}
+	}
+	return newTrainerFor(cfg, d, g)
+}
+
+func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T]) (*Trainer[T], error) {
+	loss, err := model.NewLoss[T](cfg.Loss)
+	if err != nil {
+		return nil, userErr("loss: %v", err)
+	}
+	m, err := NewMethod(cfg.Method, cfg, g, loss)
+	if err != nil {
+		return nil, userErr("method: %v", err)
+	}
+	opt, err := optim.New(optim.Settings{Name: cfg.Optim.Name, Momentum: cfg.Optim.Momentum, Nesterov: cfg.Optim.Nesterov, WeightDecay: cfg.Optim.WeightDecay}, g.Params())
+	if err != nil {
+		return nil, userErr("optim.name: %v", err)
+	}
+	total := cfg.Train.Epochs * batchesPerEpoch(d.Train.Len(), cfg.Data.BatchSize)
+	if cfg.Train.MaxSteps > 0 {
+		total = min(total, cfg.Train.MaxSteps)
+	}
+	t := &Trainer[T]{
+		Cfg: cfg, G: g, Loss: loss, Method: m, Opt: opt, Data: d,
+		Sched: optim.Schedule{Name: cfg.Optim.Schedule, Base: cfg.Optim.LR, Warmup: cfg.Optim.WarmupSteps, Total: total, MinLR: cfg.Optim.MinLR},
+		eval:  newEvaluator(g, loss, d.Norm, 1000),
+	}
+	t.Best.Metric = "test_acc"
+	if d.Val.Len() > 0 {
+		t.Best.Metric = "val_acc"
+	}
+	t.Best.Value = -1
+	return t, nil
+}
+
+func batchesPerEpoch(n, bs int) int { return (n + bs - 1) / bs }
+
+// finished reports whether the run has done all its work.
+func (t *Trainer[T]) finished() bool {
+	return t.Pos.Epoch >= t.Cfg.Train.Epochs || (t.Cfg.Train.MaxSteps > 0 && t.Pos.Step >= t.Cfg.Train.MaxSteps)
+}
+
+// Run trains from t.Pos until the configured epochs or steps are done,
+// ctx ends (then Interrupted is called and ErrInterrupted returned), or a
+// quantity diverges (*DivergedError).
+func (t *Trainer[T]) Run(ctx context.Context) error {
+	cfg := t.Cfg
+	bs := cfg.Data.BatchSize
+	nb := batchesPerEpoch(t.Data.Train.Len(), bs)
+	x := &tensor.Mat[T]{}
+	labels := make([]int, bs)
+	for !t.finished() {
+		var shuffle = rngFor(cfg.Seed, streamShuffle+uint64(t.Pos.Epoch))
+		if !cfg.Data.Shuffle {
+			shuffle = nil
+		}
+		order := data.Order(t.Data.Train, shuffle)
+		if t.Pos.Batch == 0 {
+			t.stats = epochStats{}
+		}
+		if t.Hooks.EpochStart != nil {
+			t.Hooks.EpochStart(t.Pos.Epoch, t.Pos.Batch, nb)
+		}
+		start := time.Now()
+		var paused time.Duration
+		for t.Pos.Batch < nb {
+			if ctx.Err() != nil {
+				t.stats.Seconds += time.Since(start).Seconds() - paused.Seconds()
+				if t.Interrupted != nil {
+					if err := t.Interrupted(t); err != nil {
+						return err
+					}
+				}
+				return ErrInterrupted
+			}
+			ids := order[t.Pos.Batch*bs : min((t.Pos.Batch+1)*bs, len(order))]
+			data.Batch(x, labels[:len(ids)], t.Data.Train.DS, ids, t.Data.Norm)
+			r := t.Method.Grad(x, labels[:len(ids)])
+			if err := t.checkFinite(r); err != nil {
+				return err
+			}
+			if t.Hooks.AfterGrad != nil {
+				p := time.Now()
+				t.Hooks.AfterGrad(t.Pos.Step, x, labels[:len(ids)])
+				paused += time.Since(p)
+			}
+			t.Opt.Step(t.Sched.LR(t.Pos.Step))
+			if err := t.checkWeights(); err != nil {
+				return err
+			}
+			t.Pos.Step++
+			t.Pos.Batch++
+			t.accumulate(r, len(ids))
+			if t.Hooks.Batch != nil {
+				t.Hooks.Batch(t.Pos.Epoch, t.Pos.Batch, r, len(ids))
+			}
+			if cfg.Train.MaxSteps > 0 && t.Pos.Step >= cfg.Train.MaxSteps {
+				break
+			}
+		}
+		t.stats.Seconds += time.Since(start).Seconds() - paused.Seconds()
+		m := t.endEpoch()
+		t.Pos.Epoch++
+		t.Pos.Batch = 0
+		if t.Hooks.Epoch != nil {
+			if err := t.Hooks.Epoch(m, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Trainer[T]) accumulate(r relax.Result, n int) {
+	s := &t.stats
+	s.LossSum += r.Loss
+	s.Correct += r.Correct
+	s.Samples += n
+	s.EnergySum += r.Energy
+	if len(s.LevelSums) < len(r.EnergyLevels) {
+		s.LevelSums = append(s.LevelSums, make([]float64, len(r.EnergyLevels)-len(s.LevelSums))...)
+	}
+	for i, e := range r.EnergyLevels {
+		s.LevelSums[i] += e
+	}
+	s.Batches++
+}
+
+// endEpoch evaluates and fills the epoch's metrics; it updates Best.
+func (t *Trainer[T]) endEpoch() EpochMetrics {
+	s := t.stats
+	m := EpochMetrics{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step, Method: t.Method.Name(), Seconds: s.Seconds,
+		LR: t.Sched.LR(max(t.Pos.Step-1, 0))}
+	if s.Samples > 0 {
+		m.TrainLoss = s.LossSum / float64(s.Samples)
+		m.TrainAcc = float64(s.Correct) / float64(s.Samples)
+	}
+	if s.Batches > 0 {
+		m.Energy = s.EnergySum / float64(s.Batches)
+		// Per level, input side first; vertex 0 (the input) has no error.
+		for _, e := range s.LevelSums[min(1, len(s.LevelSums)):] {
+			m.EnergyPerLevel = append(m.EnergyPerLevel, e/float64(s.Batches))
+		}
+	}
+	if s.Seconds > 0 {
+		m.SamplesPerSec = float64(s.Samples) / s.Seconds
+	}
+	switch t.Cfg.Method {
+	case "pc":
+		m.InferenceSteps = t.Cfg.PC.Steps
+	case "zil", "fa-zil":
+		m.InferenceSteps = t.G.Depth()
+	}
+	test := t.eval.run(t.Data.Test, "test", t.Data.Classes)
+	m.TestLoss, m.TestAcc = test.Loss, test.Accuracy
+	sel := test.Accuracy
+	if t.Data.Val.Len() > 0 {
+		val := t.eval.run(t.Data.Val, "val", t.Data.Classes)
+		m.ValLoss, m.ValAcc = &val.Loss, &val.Accuracy
+		sel = val.Accuracy
+	}
+	if sel > t.Best.Value {
+		t.Best.Value, t.Best.Epoch, t.Best.Test = sel, m.Epoch, test.Accuracy
+	}
+	return m
+}
+
+// checkFinite stops on a NaN or Inf loss or energy.
+func (t *Trainer[T]) checkFinite(r relax.Result) error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	hint := "lower optim.lr"
+	if t.Cfg.Method == "pc" {
+		hint = "lower optim.lr or pc.x_lr, or use fewer pc.steps"
+	}
+	if bad(r.Loss) {
+		return &DivergedError{Quantity: "loss", Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: hint}
+	}
+	if bad(r.Energy) {
+		where := ""
+		for v, e := range r.EnergyLevels {
+			if bad(e) {
+				where = "vertex " + t.G.Vertices[v].Name
+				break
+			}
+		}
+		return &DivergedError{Quantity: "energy", Where: where, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: hint}
+	}
+	return nil
+}
+
+func (t *Trainer[T]) checkWeights() error {
+	for _, p := range t.G.Params() {
+		if !tensor.AllFinite(p.Value.Data) {
+			return &DivergedError{Quantity: "weights", Where: p.Name, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: "lower optim.lr"}
+		}
+	}
+	return nil
+}
+
+// Evaluate runs the model on a split ("test", "val" or "train").
+func (t *Trainer[T]) Evaluate(split string) EvalResult {
+	v := t.Data.Test
+	switch split {
+	case "val":
+		v = t.Data.Val
+	case "train":
+		v = t.Data.Train
+	}
+	return t.eval.run(v, split, t.Data.Classes)
+}
