@@ -35,13 +35,13 @@ type Position struct {
 
 // epochStats are the running sums of the epoch in progress.
 type epochStats struct {
-	LossSum   float64 `json:"loss_sum"`
-	Correct   int     `json:"correct"`
-	Samples   int     `json:"samples"`
-	EnergySum float64 `json:"energy_sum"`
+	LossSum   float64   `json:"loss_sum"`
+	Correct   int       `json:"correct"`
+	Samples   int       `json:"samples"`
+	EnergySum float64   `json:"energy_sum"`
 	LevelSums []float64 `json:"level_sums"`
-	Batches   int     `json:"batches"`
-	Seconds   float64 `json:"seconds"`
+	Batches   int       `json:"batches"`
+	Seconds   float64   `json:"seconds"`
 }
 
 // bestState tracks the best epoch by the selection metric.

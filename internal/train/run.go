@@ -135,7 +135,7 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 type nopReporter struct{}
 
-func (nopReporter) Logf(string, ...any)          {}
+func (nopReporter) Logf(string, ...any)           {}
 func (nopReporter) EpochStart(int, int, int, int) {}
 func (nopReporter) Batch(int, float64, int)       {}
 func (nopReporter) EpochEnd(EpochMetrics)         {}

@@ -18,13 +18,13 @@ var Version = "dev"
 
 // EpochMetrics is one line of metrics.jsonl.
 type EpochMetrics struct {
-	Epoch     int     `json:"epoch"`
-	Step      int     `json:"step"`
-	Method    string  `json:"method"`
-	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_acc"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_acc"`
+	Epoch     int      `json:"epoch"`
+	Step      int      `json:"step"`
+	Method    string   `json:"method"`
+	TrainLoss float64  `json:"train_loss"`
+	TrainAcc  float64  `json:"train_acc"`
+	TestLoss  float64  `json:"test_loss"`
+	TestAcc   float64  `json:"test_acc"`
 	ValLoss   *float64 `json:"val_loss,omitempty"`
 	ValAcc    *float64 `json:"val_acc,omitempty"`
 	// Energy is the batch-mean F at the end of inference, averaged over
