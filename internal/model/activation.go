@@ -15,41 +15,86 @@ type Activation struct {
 	Name string
 	F    func(float64) float64
 	DF   func(float64) float64
+	// FDF returns F and DF together, sharing their work.
+	FDF func(float64) (float64, float64)
+	// FDF32, if set, is a faster float32 form of FDF used by float32
+	// models (within float32 rounding of FDF; tested).
+	FDF32 func(float32) (float32, float32)
 }
 
 const leakySlope = 0.01
 
 var activations = map[string]Activation{
-	"linear": {"linear", func(x float64) float64 { return x }, func(float64) float64 { return 1 }},
-	"relu": {"relu", func(x float64) float64 {
+	"linear": {Name: "linear", F: func(x float64) float64 { return x }, DF: func(float64) float64 { return 1 }},
+	"relu": {Name: "relu", F: func(x float64) float64 {
 		if x > 0 {
 			return x
 		}
 		return 0
-	}, func(x float64) float64 {
+	}, DF: func(x float64) float64 {
 		if x > 0 {
 			return 1
 		}
 		return 0
 	}},
-	"leaky-relu": {"leaky-relu", func(x float64) float64 {
+	"leaky-relu": {Name: "leaky-relu", F: func(x float64) float64 {
 		if x > 0 {
 			return x
 		}
 		return leakySlope * x
-	}, func(x float64) float64 {
+	}, DF: func(x float64) float64 {
 		if x > 0 {
 			return 1
 		}
 		return leakySlope
 	}},
-	"tanh":    {"tanh", math.Tanh, func(x float64) float64 { t := math.Tanh(x); return 1 - t*t }},
-	"sigmoid": {"sigmoid", sigmoid, func(x float64) float64 { s := sigmoid(x); return s * (1 - s) }},
+	"tanh": {Name: "tanh", F: math.Tanh, DF: func(x float64) float64 { t := math.Tanh(x); return 1 - t*t },
+		FDF: func(x float64) (float64, float64) { y := math.Tanh(x); return y, 1 - y*y }},
+	"sigmoid": {Name: "sigmoid", F: sigmoid, DF: func(x float64) float64 { s := sigmoid(x); return s * (1 - s) },
+		FDF: func(x float64) (float64, float64) { y := sigmoid(x); return y, y * (1 - y) }},
 	// gelu is the exact form x·Φ(x) (PyTorch's nn.GELU() default).
-	"gelu": {"gelu", func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
-		func(x float64) float64 {
-			return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
-		}},
+	"gelu": {Name: "gelu", F: func(x float64) float64 { y, _ := geluFDF(x); return y },
+		DF: func(x float64) float64 { _, d := geluFDF(x); return d }, FDF: geluFDF, FDF32: geluFDF32},
+}
+
+// geluFDF returns x·Φ(x) and its derivative Φ(x) + x·φ(x).
+func geluFDF(x float64) (float64, float64) {
+	cdf := 0.5 * (1 + math.Erf(x/math.Sqrt2))
+	return x * cdf, cdf + x*math.Exp(-0.5*x*x)*(1/math.Sqrt(2*math.Pi))
+}
+
+// geluFDF32 evaluates gelu and its derivative with one exponential:
+// with e = exp(−x²/2), erf(|x|/√2) = 1 − P(t)·e, t = 1/(1 + p|x|/√2)
+// (Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e-7), and φ(x) = e/√(2π).
+func geluFDF32(x32 float32) (float32, float32) {
+	const (
+		p  = 0.3275911
+		a1 = 0.254829592
+		a2 = -0.284496736
+		a3 = 1.421413741
+		a4 = -1.453152027
+		a5 = 1.061405429
+	)
+	x := float64(x32)
+	ax := math.Abs(x)
+	e := math.Exp(-0.5 * x * x)
+	t := 1 / (1 + p*ax*(1/math.Sqrt2))
+	erf := 1 - ((((a5*t+a4)*t+a3)*t+a2)*t+a1)*t*e
+	if x < 0 {
+		erf = -erf
+	}
+	cdf := 0.5 * (1 + erf)
+	return float32(x * cdf), float32(cdf + x*e*(1/math.Sqrt(2*math.Pi)))
+}
+
+func init() {
+	for name, a := range activations {
+		if a.FDF == nil {
+			f, df := a.F, a.DF
+			a.FDF = func(x float64) (float64, float64) { return f(x), df(x) }
+			activations[name] = a
+		}
+	}
 }
 
 func sigmoid(x float64) float64 {
@@ -98,6 +143,36 @@ func (a *Act[T]) Forward(y, x *Mat[T]) {
 	}
 }
 
+// ForwardDeriv sets y = f(x) and d = f'(x) in one pass, so that a VJP at
+// the same x (VJPDeriv) needs no further evaluation of f.
+func (a *Act[T]) ForwardDeriv(y, d, x *Mat[T]) {
+	y.Resize(x.Rows, x.Cols)
+	d.Resize(x.Rows, x.Cols)
+	yd := y.Data[:len(x.Data)]
+	dd := d.Data[:len(x.Data)]
+	if a.A.FDF32 != nil {
+		if xs, ok := any(x.Data).([]float32); ok {
+			fdf32(a.A.FDF32, any(yd).([]float32), any(dd).([]float32), xs)
+			return
+		}
+	}
+	fdf := a.A.FDF
+	for i, v := range x.Data {
+		fy, fd := fdf(float64(v))
+		yd[i], dd[i] = T(fy), T(fd)
+	}
+}
+
+// VJPDeriv sets dx = d ⊙ dy with d from ForwardDeriv.
+func (a *Act[T]) VJPDeriv(dx, d, dy *Mat[T]) {
+	dx.Resize(d.Rows, d.Cols)
+	dyd := dy.Data[:len(d.Data)]
+	dxd := dx.Data[:len(d.Data)]
+	for i, v := range d.Data {
+		dxd[i] = v * dyd[i]
+	}
+}
+
 func (a *Act[T]) VJP(dx, x, _, dy *Mat[T], _ bool, _ T) {
 	if dx == nil {
 		return
@@ -108,5 +183,13 @@ func (a *Act[T]) VJP(dx, x, _, dy *Mat[T], _ bool, _ T) {
 	dxd := dx.Data[:len(x.Data)]
 	for i, v := range x.Data {
 		dxd[i] = T(df(float64(v))) * dyd[i]
+	}
+}
+
+func fdf32(f func(float32) (float32, float32), y, d, x []float32) {
+	y = y[:len(x)]
+	d = d[:len(x)]
+	for i, v := range x {
+		y[i], d[i] = f(v)
 	}
 }

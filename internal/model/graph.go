@@ -125,6 +125,9 @@ type Workspace[T tensor.Float] struct {
 	H  [][]*Mat[T]
 	Mu []*Mat[T]
 	d  [][]*Mat[T]
+	// deriv[v][k] caches f'(x) of element-wise layer k of vertex v from
+	// the last forward pass.
+	deriv [][]*Mat[T]
 	// delta[v] is ∂ℓ/∂mu_v during Backprop.
 	delta []*Mat[T]
 }
@@ -132,14 +135,16 @@ type Workspace[T tensor.Float] struct {
 // NewWorkspace allocates empty buffers for g.
 func NewWorkspace[T tensor.Float](g *Graph[T]) *Workspace[T] {
 	n := len(g.Vertices)
-	ws := &Workspace[T]{H: make([][]*Mat[T], n), Mu: make([]*Mat[T], n), d: make([][]*Mat[T], n)}
+	ws := &Workspace[T]{H: make([][]*Mat[T], n), Mu: make([]*Mat[T], n), d: make([][]*Mat[T], n), deriv: make([][]*Mat[T], n)}
 	for v, vx := range g.Vertices {
 		ws.Mu[v] = &Mat[T]{}
 		ws.H[v] = make([]*Mat[T], len(vx.Layers))
 		ws.d[v] = make([]*Mat[T], len(vx.Layers))
+		ws.deriv[v] = make([]*Mat[T], len(vx.Layers))
 		for k := range vx.Layers {
 			ws.H[v][k] = &Mat[T]{}
 			ws.d[v][k] = &Mat[T]{}
+			ws.deriv[v][k] = &Mat[T]{}
 		}
 	}
 	return ws
@@ -154,9 +159,20 @@ func (g *Graph[T]) ForwardVertex(ws *Workspace[T], v int, in *Mat[T]) {
 		if k+1 < len(layers) {
 			y = ws.H[v][k+1]
 		}
-		l.Forward(y, x)
+		if dl, ok := l.(derivLayer[T]); ok {
+			dl.ForwardDeriv(y, ws.deriv[v][k], x)
+		} else {
+			l.Forward(y, x)
+		}
 		x = y
 	}
+}
+
+// derivLayer is an element-wise layer that computes its derivative in the
+// forward pass (Act); its VJP then reuses it.
+type derivLayer[T tensor.Float] interface {
+	ForwardDeriv(y, d, x *Mat[T])
+	VJPDeriv(dx, d, dy *Mat[T])
 }
 
 // VJPVertex back-propagates dmu (a vector in mu_v's space) through vertex
@@ -166,7 +182,17 @@ func (g *Graph[T]) ForwardVertex(ws *Workspace[T], v int, in *Mat[T]) {
 func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, in, dmu, din *Mat[T], grads bool, alpha T) {
 	layers := g.Vertices[v].Layers
 	dy := dmu
-	for k := len(layers) - 1; k >= 0; k-- {
+	// Without din, the pass stops below the lowest layer with parameters.
+	lowest := 0
+	if din == nil {
+		if !grads {
+			return
+		}
+		for lowest < len(layers) && len(layers[lowest].Params()) == 0 {
+			lowest++
+		}
+	}
+	for k := len(layers) - 1; k >= lowest; k-- {
 		x, y := in, ws.Mu[v]
 		if k > 0 {
 			x = ws.H[v][k]
@@ -176,12 +202,20 @@ func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, in, dmu, din *Mat[T], grad
 		}
 		var dx *Mat[T]
 		switch {
-		case k > 0:
+		case k > lowest:
+			dx = ws.d[v][k]
+		case k > 0 && din != nil:
 			dx = ws.d[v][k]
 		case din != nil:
 			dx = din
 		}
-		layers[k].VJP(dx, x, y, dy, grads, alpha)
+		if dl, ok := layers[k].(derivLayer[T]); ok {
+			if dx != nil {
+				dl.VJPDeriv(dx, ws.deriv[v][k], dy)
+			}
+		} else {
+			layers[k].VJP(dx, x, y, dy, grads, alpha)
+		}
 		dy = dx
 	}
 }

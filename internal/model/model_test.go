@@ -239,3 +239,16 @@ func TestInitBounds(t *testing.T) {
 		t.Fatal("unknown init accepted")
 	}
 }
+
+// The float32 fast path of gelu stays within float32 rounding of the exact
+// float64 form (A&S 7.1.26 bounds the erf error by 1.5e-7).
+func TestGeluFloat32Path(t *testing.T) {
+	a, _ := LookupActivation("gelu")
+	for x := -8.0; x <= 8; x += 0.001 {
+		y32, d32 := a.FDF32(float32(x))
+		y, d := a.FDF(float64(float32(x)))
+		if math.Abs(float64(y32)-y) > 2e-7*(1+math.Abs(x)) || math.Abs(float64(d32)-d) > 2e-7*(1+math.Abs(x)) {
+			t.Fatalf("x = %g: float32 (%g, %g), exact (%g, %g)", x, y32, d32, y, d)
+		}
+	}
+}
