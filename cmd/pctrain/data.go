@@ -39,7 +39,7 @@ Files already present with the right checksum are kept.` + exitStatusHelp,
 			if d == "" {
 				d = filepath.Join("datasets", args[0])
 			}
-			rep := newReporter(g.quiet)
+			rep := newReporter(g)
 			f := data.Fetcher{Logf: rep.Logf, Progress: rep.fetchProgress}
 			if err := f.Fetch(args[0], d); err != nil {
 				return usageError{err}

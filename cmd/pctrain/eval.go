@@ -53,7 +53,7 @@ func runEval(g *globals, o *evalOptions, stdout io.Writer) error {
 			return err
 		}
 	}
-	rep := newReporter(g.quiet)
+	rep := newReporter(g)
 	r, err := train.Eval(train.EvalOptions{Checkpoint: o.checkpoint, Config: cfg, Split: o.split,
 		Fetch: train.FetchOptions{Logf: rep.Logf, Progress: rep.fetchProgress}})
 	if err != nil {

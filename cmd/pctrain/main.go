@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,23 +32,27 @@ const (
 type usageError struct{ error }
 
 func main() {
-	train.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	root := newRootCommand()
-	err := root.ExecuteContext(ctx)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(report(err))
+	os.Exit(code)
 }
 
-// report prints err once, on one line, and returns the exit code.
-func report(err error) int {
+// run executes one command line and returns its exit code; errors are
+// printed once, on one line, to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	train.Version = version
+	root := newRootCommand(stderr)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
 	code := exitCode(err)
 	if code != exitInterrupted {
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		fmt.Fprintf(os.Stderr, "pctrain: %s\n", msg)
+		fmt.Fprintf(stderr, "pctrain: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	return code
 }

@@ -27,8 +27,12 @@ type reporter struct {
 	batches int
 }
 
-func newReporter(quiet bool) *reporter {
-	return &reporter{w: stderr, quiet: quiet, tty: term.IsTerminal(int(os.Stderr.Fd()))}
+func newReporter(g *globals) *reporter {
+	tty := false
+	if f, ok := g.stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &reporter{w: g.stderr, quiet: g.quiet, tty: tty}
 }
 
 func (r *reporter) Logf(format string, args ...any) {

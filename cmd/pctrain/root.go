@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -20,11 +20,12 @@ EXIT STATUS
 
 // globals are the options shared by every command.
 type globals struct {
-	quiet bool
+	quiet  bool
+	stderr io.Writer
 }
 
-func newRootCommand() *cobra.Command {
-	g := &globals{}
+func newRootCommand(stderr io.Writer) *cobra.Command {
+	g := &globals{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "pctrain",
 		Short: "Train predictive-coding networks and their backprop twins",
@@ -44,7 +45,7 @@ Start with:
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors are still printed)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newDataCommand(g), newVersionCommand())
+	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newDataCommand(g), newVersionCommand())
 	return root
 }
 
@@ -68,5 +69,3 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
-
-var stderr = os.Stderr

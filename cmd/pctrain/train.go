@@ -84,7 +84,7 @@ func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer
 			cfg.Train.OutDir = o.out
 		}
 	}
-	rep := newReporter(g.quiet)
+	rep := newReporter(g)
 	s, err := train.Train(ctx, cfg, train.RunOptions{
 		ConfigName: train.ConfigName(o.cfg.file), Force: o.force, Resume: o.resume, Reporter: rep,
 		Fetch: train.FetchOptions{Progress: rep.fetchProgress},

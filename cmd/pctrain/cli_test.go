@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pctrain/pctrain/internal/data"
+)
+
+// result is what a user sees from one command line.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func pctrain(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	old, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(old)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// writeBlobs writes a tiny 3-class problem: Gaussian blobs in 20
+// dimensions whose means are far apart, so any working method separates
+// them.
+func writeBlobs(t *testing.T, path string, nTrain, nTest int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(42, 43))
+	const d, k = 20, 3
+	means := make([][]float64, k)
+	for c := range means {
+		means[c] = make([]float64, d)
+		for j := range means[c] {
+			means[c][j] = 2 * rng.NormFloat64()
+		}
+	}
+	gen := func(n int) ([]float32, []int64) {
+		x := make([]float32, n*d)
+		y := make([]int64, n)
+		for i := 0; i < n; i++ {
+			c := i % k
+			y[i] = int64(c)
+			for j := 0; j < d; j++ {
+				x[i*d+j] = float32(means[c][j] + rng.NormFloat64())
+			}
+		}
+		return x, y
+	}
+	xtr, ytr := gen(nTrain)
+	xte, yte := gen(nTest)
+	arrs := map[string][]byte{
+		"x_train": data.EncodeNPY([]int{nTrain, d}, xtr), "y_train": data.EncodeNPY([]int{nTrain}, ytr),
+		"x_test": data.EncodeNPY([]int{nTest, d}, xte), "y_test": data.EncodeNPY([]int{nTest}, yte),
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := data.WriteNPZ(f, arrs, []string{"x_train", "y_train", "x_test", "y_test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const tinyConfig = `seed: 3
+method: bp
+loss: ce
+data:
+  name: npz
+  path: blobs.npz
+  batch_size: 32
+model:
+  sizes: [20, 16, 3]
+  activation: tanh
+pc:
+  steps: 8
+  x_lr: 0.1
+  x_momentum: 0.5
+optim:
+  name: adam
+  lr: 0.01
+train:
+  epochs: 3
+`
+
+func setup(t *testing.T) string {
+	dir := t.TempDir()
+	writeBlobs(t, filepath.Join(dir, "blobs.npz"), 300, 90)
+	if err := os.WriteFile(filepath.Join(dir, "tiny.yaml"), []byte(tinyConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readSummary(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return s
+}
+
+func readMetrics(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Train with bp and pc, check every output file, evaluate the checkpoint,
+// and restart from it with model.init_from.
+func TestTrainEvalInitFrom(t *testing.T) {
+	dir := setup(t)
+	for _, method := range []string{"bp", "pc", "zil", "fa-zil"} {
+		t.Run(method, func(t *testing.T) {
+			out := "run-" + method
+			r := pctrain(t, dir, "train", "--config", "tiny.yaml", "--set", "method="+method, "--out", out)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "final test accuracy") {
+				t.Errorf("stdout lacks the result line: %q", r.stdout)
+			}
+			run := filepath.Join(dir, out)
+			for _, f := range []string{"config.yaml", "metrics.csv", "checkpoints/last.safetensors", "checkpoints/best.safetensors"} {
+				if _, err := os.Stat(filepath.Join(run, f)); err != nil {
+					t.Errorf("missing %s", f)
+				}
+			}
+			ms := readMetrics(t, filepath.Join(run, "metrics.jsonl"))
+			if len(ms) != 3 {
+				t.Fatalf("%d metrics lines, want 3 epochs", len(ms))
+			}
+			csv, _ := os.ReadFile(filepath.Join(run, "metrics.csv"))
+			if n := strings.Count(string(csv), "\n"); n != 4 {
+				t.Errorf("metrics.csv has %d lines, want header + 3", n)
+			}
+			last := ms[2]
+			if last["method"] != method || last["epoch"].(float64) != 3 || last["step"].(float64) != 30 {
+				t.Errorf("last metrics %v", last)
+			}
+			// Three well-separated blobs: every method must learn them.
+			acc := last["test_acc"].(float64)
+			if acc < 0.9 || acc > 1 {
+				t.Errorf("test accuracy %g: the blobs are separable, want ≥ 0.9", acc)
+			}
+			s := readSummary(t, filepath.Join(run, "summary.json"))
+			if s["final_test_acc"].(float64) != acc || s["best_selected_by"] != "test_acc" || s["seed"].(float64) != 3 {
+				t.Errorf("summary %v disagrees with metrics", s)
+			}
+			// eval of best.safetensors reproduces the best epoch's test accuracy.
+			ev := pctrain(t, dir, "eval", "--checkpoint", filepath.Join(out, "checkpoints", "best.safetensors"), "--json")
+			if ev.code != 0 {
+				t.Fatalf("eval exit %d: %s", ev.code, ev.stderr)
+			}
+			var er map[string]any
+			if err := json.Unmarshal([]byte(ev.stdout), &er); err != nil {
+				t.Fatalf("eval --json: %v: %q", err, ev.stdout)
+			}
+			if er["accuracy"].(float64) != s["best_test_acc"].(float64) || er["samples"].(float64) != 90 {
+				t.Errorf("eval accuracy %v, summary best %v", er["accuracy"], s["best_test_acc"])
+			}
+			// init_from with a vanishing learning rate keeps the weights:
+			// the new run's accuracy is the checkpoint's.
+			r2 := pctrain(t, dir, "train", "--config", "tiny.yaml", "--set", "method="+method, "--out", out+"-again",
+				"--set", "model.init_from="+filepath.Join(out, "checkpoints", "last.safetensors"),
+				"--set", "optim.lr=1e-30", "--set", "train.epochs=1")
+			if r2.code != 0 {
+				t.Fatalf("init_from exit %d: %s", r2.code, r2.stderr)
+			}
+			s2 := readSummary(t, filepath.Join(dir, out+"-again", "summary.json"))
+			if s2["final_test_acc"].(float64) != acc {
+				t.Errorf("restarted from the checkpoint: accuracy %v, want %v", s2["final_test_acc"], acc)
+			}
+		})
+	}
+}
+
+// Same seed and config twice give identical metrics apart from timing.
+func TestDeterminism(t *testing.T) {
+	dir := setup(t)
+	timing := regexp.MustCompile(`"(seconds|samples_per_sec)":[^,}]*`)
+	for _, dtype := range []string{"float32", "float64"} {
+		for _, method := range []string{"bp", "pc"} {
+			var runs [2]string
+			for i := range runs {
+				out := filepath.Join(dtype+method, string(rune('a'+i)))
+				r := pctrain(t, dir, "train", "-c", "tiny.yaml", "--set", "dtype="+dtype, "--set", "method="+method, "--out", out, "-q")
+				if r.code != 0 {
+					t.Fatalf("exit %d: %s", r.code, r.stderr)
+				}
+				raw, _ := os.ReadFile(filepath.Join(dir, out, "metrics.jsonl"))
+				runs[i] = timing.ReplaceAllString(string(raw), "")
+			}
+			if runs[0] != runs[1] || runs[0] == "" {
+				t.Errorf("%s/%s: metrics differ between identical runs:\n%s\n%s", dtype, method, runs[0], runs[1])
+			}
+		}
+	}
+}
+
+// Every user mistake gives exit 2 and one line naming what is wrong.
+func TestUserErrors(t *testing.T) {
+	dir := setup(t)
+	if r := pctrain(t, dir, "train", "-c", "tiny.yaml", "--out", "good", "-q"); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte(strings.Replace(tinyConfig, "batch_size", "batch_sise", 1)), 0o644)
+	os.WriteFile(filepath.Join(dir, "corrupt.safetensors"), []byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":"), 0o644)
+	os.WriteFile(filepath.Join(dir, "other.yaml"), []byte(strings.Replace(tinyConfig, "[20, 16, 3]", "[20, 8, 3]", 1)), 0o644)
+	ck := filepath.Join("good", "checkpoints", "last.safetensors")
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown key", []string{"train", "-c", "typo.yaml"}, []string{"typo.yaml", "data.batch_sise", `did you mean "data.batch_size"`}},
+		{"missing config", []string{"train", "-c", "nope.yaml"}, []string{"nope.yaml"}},
+		{"no config", []string{"train"}, []string{"--config"}},
+		{"missing data", []string{"train", "-c", "tiny.yaml", "--set", "data.path=missing.npz"}, []string{"data.path", "missing.npz"}},
+		{"bad value", []string{"train", "-c", "tiny.yaml", "--set", "optim.lr=0"}, []string{"optim.lr: must be > 0"}},
+		{"sizes do not match data", []string{"train", "-c", "tiny.yaml", "--set", "model.sizes=[784,10]"}, []string{"model.sizes", "20 values"}},
+		{"existing run dir", []string{"train", "-c", "tiny.yaml", "--out", "good"}, []string{"good already holds a run", "--resume"}},
+		{"unknown flag", []string{"train", "--bogus"}, []string{"bogus"}},
+		{"unknown command", []string{"trian"}, []string{"unknown command"}},
+		{"corrupt checkpoint", []string{"eval", "--checkpoint", "corrupt.safetensors"}, []string{"corrupt.safetensors"}},
+		{"missing checkpoint", []string{"eval", "--checkpoint", "none.safetensors"}, []string{"none.safetensors", "does not exist"}},
+		{"other architecture", []string{"train", "-c", "other.yaml", "--set", "model.init_from=" + ck}, []string{"model.init_from", "layers.0.weight", "[16 20]", "[8 20]"}},
+		{"bad split", []string{"eval", "--checkpoint", ck, "--split", "dev"}, []string{"--split"}},
+		{"val split without val", []string{"eval", "--checkpoint", ck, "--split", "val"}, []string{"data.val_split"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := pctrain(t, dir, c.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			msg := lines[len(lines)-1]
+			if !strings.HasPrefix(msg, "pctrain: ") {
+				t.Errorf("error line %q lacks the pctrain: prefix", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+	// The failed runs left the good run untouched.
+	if s := readSummary(t, filepath.Join(dir, "good", "summary.json")); s["epochs"].(float64) != 3 {
+		t.Errorf("good run changed: %v", s)
+	}
+}
+
+// A divergent run stops with exit 3, names the quantity and keeps the last
+// good checkpoint.
+func TestDivergence(t *testing.T) {
+	dir := setup(t)
+	r := pctrain(t, dir, "train", "-c", "tiny.yaml", "--set", "method=pc", "--set", "pc.x_lr=50", "--set", "pc.steps=40", "--out", "div", "-q")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3 (stderr %q)", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "diverged") || !strings.Contains(r.stderr, "pc.x_lr") {
+		t.Errorf("message %q should say what diverged and suggest lowering pc.x_lr", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "div", "summary.json")); err == nil {
+		t.Error("a diverged run wrote a summary")
+	}
+	_ = math.Inf
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range [][]string{{"--help"}, {"train", "--help"}, {"eval", "--help"}, {"data", "fetch", "--help"}} {
+		r := pctrain(t, dir, c...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage") {
+			t.Errorf("%v: exit %d, output %q", c, r.code, r.stdout)
+		}
+		if c[0] != "--help" && c[0] != "data" && !strings.Contains(r.stdout, "EXIT STATUS") {
+			t.Errorf("%v: help lacks EXIT STATUS", c)
+		}
+	}
+	r := pctrain(t, dir, "version")
+	if r.code != 0 || !strings.Contains(r.stdout, "backend:") || !strings.Contains(r.stdout, "threads:") {
+		t.Errorf("version: %q", r.stdout)
+	}
+}

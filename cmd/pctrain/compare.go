@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/train"
+)
+
+type compareOptions struct {
+	cfg   configFlags
+	steps int
+	json  bool
+	out   string
+}
+
+func newCompareCommand(g *globals) *cobra.Command {
+	o := &compareOptions{}
+	cmd := &cobra.Command{
+		Use:   "compare [METHOD...] --config FILE [--steps N] [--json] [--out DIR]",
+		Short: "Train several methods from the same initial weights and batches, side by side",
+		Long: `Train each METHOD (default: pc bp) from the same initial weights on the same batch sequence
+and report, for each:
+
+  - gradient agreement with BP at the method's own current weights over the first --steps
+    batches, per parameter: max |Δ|, relative error (max|Δ| / max|g_bp|) and cosine;
+    zil and fa-zil in float64 say "exact" when every relative error is ≤ 1e-12
+  - loss and accuracy per epoch, seconds per epoch and the time ratio to BP
+  - the largest difference between its final weights and BP's
+
+BP always runs as the reference. compare.json and compare.csv go to --out (default
+runs/compare-<config name>). Methods: ` + fmt.Sprint(config.Methods) + exitStatusHelp,
+		Example: `  pctrain compare pc bp --config configs/mnist-pc.yaml --set train.epochs=1
+  pctrain compare zil fa-zil bp --config configs/mnist-mlp-exact.yaml --steps 50
+  pctrain compare zil bp --config configs/mnist-pc.yaml --set dtype=float64 --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCompare(cmd.Context(), g, o, args, cmd.OutOrStdout())
+		},
+	}
+	o.cfg.register(cmd)
+	cmd.Flags().IntVar(&o.steps, "steps", 20, "number of first batches on which gradients are compared with BP's")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "folder for compare.json and compare.csv")
+	return cmd
+}
+
+func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []string, stdout io.Writer) error {
+	if len(methods) == 0 {
+		methods = []string{"pc", "bp"}
+	}
+	for _, m := range methods {
+		if !slices.Contains(config.Methods, m) {
+			return usageError{fmt.Errorf("compare: unknown method %q (valid: %v)", m, config.Methods)}
+		}
+	}
+	if o.cfg.file == "" {
+		return usageError{fmt.Errorf("compare needs --config FILE")}
+	}
+	if o.steps < 0 {
+		return usageError{fmt.Errorf("--steps must be ≥ 0 (got %d)", o.steps)}
+	}
+	cfg, err := o.cfg.load(nil)
+	if err != nil {
+		return err
+	}
+	out := o.out
+	if out == "" {
+		out = filepath.Join("runs", "compare-"+train.ConfigName(o.cfg.file))
+	}
+	rep := newReporter(g)
+	r, err := train.Compare(ctx, cfg, train.CompareOptions{Methods: methods, Steps: o.steps, OutDir: out, Reporter: rep,
+		Fetch: train.FetchOptions{Progress: rep.fetchProgress}})
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	r.WriteTable(stdout)
+	fmt.Fprintf(stdout, "\nwritten: %s, %s\n", filepath.Join(out, "compare.json"), filepath.Join(out, "compare.csv"))
+	return nil
+}
