@@ -1,0 +1,128 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/data"
+	"github.com/pctrain/pctrain/internal/model"
+)
+
+func writeTinyNPZ(t *testing.T, path string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 8))
+	gen := func(n int) ([]float32, []int64) {
+		x := make([]float32, n*6)
+		y := make([]int64, n)
+		for i := range y {
+			y[i] = int64(i % 3)
+			for j := 0; j < 6; j++ {
+				x[i*6+j] = float32(rng.NormFloat64() + float64(y[i]*int64(j%3)))
+			}
+		}
+		return x, y
+	}
+	xtr, ytr := gen(100)
+	xte, yte := gen(30)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data.WriteNPZ(f, map[string][]byte{
+		"x_train": data.EncodeNPY([]int{100, 6}, xtr), "y_train": data.EncodeNPY([]int{100}, ytr),
+		"x_test": data.EncodeNPY([]int{30, 6}, xte), "y_test": data.EncodeNPY([]int{30}, yte),
+	}, []string{"x_train", "y_train", "x_test", "y_test"})
+}
+
+// cancelAt cancels a context when the run reaches a global batch count.
+type cancelAt struct {
+	nopReporter
+	n, at  int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAt) Batch(int, float64, int) {
+	c.n++
+	if c.n == c.at {
+		c.cancel()
+	}
+}
+
+// An interrupted run resumed with --resume ends with weights and optimizer
+// state bit-identical to an uninterrupted run, and the same metrics apart
+// from timing (DESIGN.md; issue: resume exactly).
+func TestResumeIsBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeTinyNPZ(t, npz)
+	for _, method := range []string{"bp", "pc"} {
+		for _, dtype := range []string{"float32", "float64"} {
+			cfg := config.Default()
+			cfg.Method, cfg.DType = method, dtype
+			cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 16, Shuffle: true, ValSplit: 0.2, Normalize: "standard"}
+			cfg.Model.Sizes = []int{6, 8, 8, 3}
+			cfg.Optim.LR = 0.01
+			cfg.Optim.Schedule = "cosine"
+			cfg.Train.Epochs = 4
+			full := filepath.Join(dir, method+dtype+"-full")
+			c1 := cfg
+			c1.Train.OutDir = full
+			if _, err := Train(context.Background(), &c1, RunOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			// Interrupt at batch 7 (mid-epoch 2) and again at batch 4
+			// after the first resume (mid-epoch 3), then finish.
+			part := filepath.Join(dir, method+dtype+"-part")
+			c2 := cfg
+			c2.Train.OutDir = part
+			ctx, cancel := context.WithCancel(context.Background())
+			if _, err := Train(ctx, &c2, RunOptions{Reporter: &cancelAt{at: 7, cancel: cancel}}); err != ErrInterrupted {
+				t.Fatalf("first leg: err = %v, want ErrInterrupted", err)
+			}
+			rc, err := ResumeConfig(part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			if _, err := Train(ctx, rc, RunOptions{Resume: part, Reporter: &cancelAt{at: 4, cancel: cancel}}); err != ErrInterrupted {
+				t.Fatalf("second leg: err = %v", err)
+			}
+			rc, _ = ResumeConfig(part)
+			if _, err := Train(context.Background(), rc, RunOptions{Resume: part}); err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := model.ReadSafetensors(filepath.Join(full, "checkpoints", "last.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := model.ReadSafetensors(filepath.Join(part, "checkpoints", "last.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a) != len(b) || len(a) == 0 {
+				t.Fatalf("%d vs %d tensors", len(a), len(b))
+			}
+			for name, ta := range a {
+				fa, fb := ta.Float64s(), b[name].Float64s()
+				for i := range fa {
+					if fa[i] != fb[i] {
+						t.Fatalf("%s/%s: %s[%d] = %v uninterrupted, %v resumed", method, dtype, name, i, fa[i], fb[i])
+					}
+				}
+			}
+			timing := regexp.MustCompile(`"(seconds|samples_per_sec)":[^,}]*`)
+			ma, _ := os.ReadFile(filepath.Join(full, "metrics.jsonl"))
+			mb, _ := os.ReadFile(filepath.Join(part, "metrics.jsonl"))
+			if !bytes.Equal(timing.ReplaceAll(ma, nil), timing.ReplaceAll(mb, nil)) {
+				t.Errorf("%s/%s: metrics differ:\n%s\n%s", method, dtype, ma, mb)
+			}
+		}
+	}
+}
