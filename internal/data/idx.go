@@ -65,9 +65,9 @@ func parseIDX(br *bufio.Reader) ([]int, []uint8, error) {
 			return nil, nil, fmt.Errorf("IDX file too large (%v)", dims[:i+1])
 		}
 	}
-	buf := make([]uint8, total)
-	if n, err := io.ReadFull(r, buf); err != nil {
-		return nil, nil, fmt.Errorf("truncated: %d of %d data bytes", n, total)
+	buf, err := readExactly(r, total)
+	if err != nil {
+		return nil, nil, fmt.Errorf("truncated data: %v", err)
 	}
 	if n, _ := io.Copy(io.Discard, io.LimitReader(r, 1)); n > 0 {
 		return nil, nil, fmt.Errorf("trailing data after %d bytes", total)

@@ -91,9 +91,9 @@ func ReadNPY(r io.Reader) (Array, error) {
 	if width == 0 {
 		return Array{}, fmt.Errorf("unsupported .npy dtype %q (use uint8, int, float32 or float64, little-endian)", descr)
 	}
-	raw := make([]byte, n*width)
-	if got, err := io.ReadFull(r, raw); err != nil {
-		return Array{}, fmt.Errorf("truncated .npy data: %d of %d bytes", got, len(raw))
+	raw, err := readExactly(r, n*width)
+	if err != nil {
+		return Array{}, fmt.Errorf("truncated .npy data: %v", err)
 	}
 	le := binary.LittleEndian
 	switch descr {
@@ -277,4 +277,16 @@ func WriteNPZ(w io.Writer, arrays map[string][]byte, order []string) error {
 		}
 	}
 	return zw.Close()
+}
+
+// readExactly reads n bytes, growing its buffer as data arrives, so a
+// header that claims more data than the stream holds costs no more memory
+// than the stream.
+func readExactly(r io.Reader, n int) ([]byte, error) {
+	var buf bytes.Buffer
+	got, err := io.CopyN(&buf, r, int64(n))
+	if err != nil {
+		return nil, fmt.Errorf("%d of %d bytes", got, n)
+	}
+	return buf.Bytes(), nil
 }

@@ -110,6 +110,9 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 			return nil
 		}
 		rep.Logf("running %s", name)
+		if w := ExactnessWarning(cfg, name); w != "" {
+			rep.Logf("%s", w)
+		}
 		if err := t.Run(ctx); err != nil {
 			return nil, err
 		}

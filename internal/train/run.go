@@ -163,6 +163,9 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	if w := ExactnessWarning(cfg, cfg.Method); w != "" {
+		rep.Logf("%s", w)
+	}
 	t, err := NewTrainer[T](cfg, d)
 	if err != nil {
 		return nil, err
@@ -336,4 +339,13 @@ func (r *recorder) write(m EpochMetrics) error {
 // ConfigName derives a run name from a config file path.
 func ConfigName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+// ExactnessWarning says when a Z-IL run is not exact: with zil.gamma ≠ 1
+// the gradient of level t is BP's scaled by gammaᵗ (PC-SPEC §3, C3).
+func ExactnessWarning(cfg *config.Config, method string) string {
+	if (method == "zil" || method == "fa-zil") && cfg.ZIL.Gamma != 1 {
+		return fmt.Sprintf("zil.gamma is %g, not 1: %s is no longer exact (the gradient of level t is BP's times %g^t)", cfg.ZIL.Gamma, method, cfg.ZIL.Gamma)
+	}
+	return ""
 }
