@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -295,7 +294,12 @@ func TestDivergence(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "div", "summary.json")); err == nil {
 		t.Error("a diverged run wrote a summary")
 	}
-	_ = math.Inf
+	// Energy growth is caught before anything becomes NaN: a value-node
+	// step of 5 (the eps_l term alone has curvature 1, so steps above 2 overshoot) makes F grow.
+	r = pctrain(t, dir, "train", "-c", "tiny.yaml", "--set", "method=pc", "--set", "pc.x_lr=5", "--set", "pc.steps=8", "--set", "pc.x_momentum=0", "--out", "grow", "-q")
+	if r.code != 3 || !strings.Contains(r.stderr, "inference energy grew from") || !strings.Contains(r.stderr, "pc.energy_growth_limit") {
+		t.Errorf("energy growth: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {

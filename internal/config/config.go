@@ -82,6 +82,10 @@ type PCConfig struct {
 	XLR float64 `mapstructure:"x_lr" yaml:"x_lr"`
 	// XMomentum is the value-node SGD momentum.
 	XMomentum float64 `mapstructure:"x_momentum" yaml:"x_momentum"`
+	// EnergyGrowthLimit stops the run when the energy at the end of
+	// inference exceeds this multiple of the energy at its start (the
+	// feed-forward loss): inference is then diverging. 0 disables it.
+	EnergyGrowthLimit float64 `mapstructure:"energy_growth_limit" yaml:"energy_growth_limit"`
 }
 
 // ZILConfig configures Z-IL and Fa-Z-IL.
@@ -128,7 +132,7 @@ func Default() Config {
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
 		Data:  DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Activation: "gelu", Bias: true, Init: "default"},
-		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65},
+		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},
 		Train: TrainConfig{Epochs: 25},

@@ -64,6 +64,9 @@ func (c *Config) Validate() error {
 	if c.PC.XMomentum < 0 || c.PC.XMomentum >= 1 {
 		bad("pc.x_momentum", "must be in [0, 1) (got %g)", c.PC.XMomentum)
 	}
+	if c.PC.EnergyGrowthLimit < 0 || (c.PC.EnergyGrowthLimit > 0 && c.PC.EnergyGrowthLimit <= 1) {
+		bad("pc.energy_growth_limit", "must be > 1, or 0 to disable (got %g)", c.PC.EnergyGrowthLimit)
+	}
 	oneOf("zil.schedule", c.ZIL.Schedule, []string{"sequential", "parallel"})
 	if c.ZIL.Gamma <= 0 {
 		bad("zil.gamma", "must be > 0 (got %g)", c.ZIL.Gamma)

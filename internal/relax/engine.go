@@ -24,6 +24,8 @@ type Engine[T tensor.Float] struct {
 
 	muPrev []*Mat[T] // predictions before the latest predictTracked
 
+	levelBuf []float64
+
 	// Fa-Z-IL trigger state.
 	mu0    []*Mat[T]
 	open   [][]bool
@@ -66,10 +68,11 @@ type Result struct {
 	Correct int
 	// Energy is the batch-mean F at the end of inference; EnergyLevels[v]
 	// is the batch mean of vertex v's term (½‖eps_v‖², or ℓ at the output).
+	// EnergyLevels is owned by the engine and overwritten by the next batch.
 	Energy       float64
 	EnergyLevels []float64
-	// Steps is the number of inference steps run.
-	Steps int
+	// Steps is the number of inference steps run; Samples the batch size.
+	Steps, Samples int
 }
 
 func (e *Engine[T]) parentValue(v int) *Mat[T] { return e.x[e.G.Vertices[v].Inputs[0]] }
@@ -154,8 +157,12 @@ func subDiff[T tensor.Float](eps, mu, prev []T) {
 // energy fills r's energy fields from the current errors and output loss.
 func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
 	out := e.G.Output()
-	r.EnergyLevels = make([]float64, out+1)
+	if len(e.levelBuf) != out+1 {
+		e.levelBuf = make([]float64, out+1)
+	}
+	r.EnergyLevels = e.levelBuf
 	r.Energy = 0
+	r.Samples = batch
 	for v := 1; v < out; v++ {
 		r.EnergyLevels[v] = 0.5 * tensor.SumSq(e.eps[v].Data) / float64(batch)
 		r.Energy += r.EnergyLevels[v]

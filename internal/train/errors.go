@@ -26,6 +26,8 @@ type DivergedError struct {
 	Where       string // layer name where known
 	Epoch, Step int
 	Hint        string
+	// Detail replaces "became NaN or Inf" when set.
+	Detail string
 }
 
 func (e *DivergedError) Error() string {
@@ -33,7 +35,11 @@ func (e *DivergedError) Error() string {
 	if e.Where != "" {
 		w = " in " + e.Where
 	}
-	return fmt.Sprintf("training diverged: %s became NaN or Inf%s at epoch %d, step %d; %s", e.Quantity, w, e.Epoch, e.Step, e.Hint)
+	what := e.Detail
+	if what == "" {
+		what = "became NaN or Inf"
+	}
+	return fmt.Sprintf("training diverged: %s %s%s at epoch %d, step %d; %s (the last good checkpoint is kept)", e.Quantity, what, w, e.Epoch, e.Step, e.Hint)
 }
 
 // ErrInterrupted is returned when a run stops on SIGINT/SIGTERM after

@@ -26,7 +26,7 @@ func (m *bpMethod[T]) Name() string { return "bp" }
 func (m *bpMethod[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
 	m.g.ZeroGrad()
 	loss, correct := m.g.Backprop(m.ws, x, labels, m.loss)
-	return relax.Result{Loss: loss, Correct: correct, Energy: loss / float64(x.Rows)}
+	return relax.Result{Loss: loss, Correct: correct, Energy: loss / float64(x.Rows), Samples: x.Rows}
 }
 
 type pcMethod[T tensor.Float] struct {

@@ -126,3 +126,36 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// A run that diverges keeps the checkpoint of the last completed epoch,
+// writes no summary, and reports the quantity, epoch and step.
+func TestDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeTinyNPZ(t, npz)
+	cfg := config.Default()
+	cfg.Method = "bp"
+	cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 16, Shuffle: true, Normalize: "none"}
+	cfg.Model.Sizes = []int{6, 8, 3}
+	cfg.Train.Epochs = 5
+	cfg.Train.OutDir = filepath.Join(dir, "run")
+	// 7 batches per epoch: step 17 is in epoch 3.
+	_, err := Train(context.Background(), &cfg, RunOptions{poison: func(step int) bool { return step == 17 }})
+	de, ok := err.(*DivergedError)
+	if !ok {
+		t.Fatalf("err = %v, want a DivergedError", err)
+	}
+	if de.Quantity != "loss" || de.Epoch != 3 || de.Step != 18 {
+		t.Errorf("diverged %q at epoch %d step %d, want loss at epoch 3 step 18", de.Quantity, de.Epoch, de.Step)
+	}
+	_, meta, err := model.ReadSafetensors(filepath.Join(cfg.Train.OutDir, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["epoch"] != "2" || meta["step"] != "14" {
+		t.Errorf("last checkpoint at epoch %s step %s, want the end of epoch 2 (step 14)", meta["epoch"], meta["step"])
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Train.OutDir, "summary.json")); err == nil {
+		t.Error("a diverged run wrote summary.json")
+	}
+}

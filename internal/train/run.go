@@ -36,7 +36,9 @@ type RunOptions struct {
 	// Force lets a run overwrite an existing run directory.
 	Force bool
 	// Resume is a run directory to continue.
-	Resume   string
+	Resume string
+	// poison is a test seam: see Trainer.poison.
+	poison   func(step int) bool
 	Reporter Reporter
 	Fetch    FetchOptions
 }
@@ -170,6 +172,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	t.poison = opts.poison
 	if resume != nil {
 		if err := resume.loadWeights(t.G); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -73,6 +74,9 @@ type Trainer[T tensor.Float] struct {
 	eval  *evaluator[T]
 	// Interrupted receives the run's state when ctx ends mid-epoch.
 	Interrupted func(state *Trainer[T]) error
+	// poison, in tests, turns a step's loss into NaN to exercise the
+	// divergence guard.
+	poison func(step int) bool
 }
 
 // NewTrainer builds the model, initialises it from the seed (or
@@ -170,6 +174,9 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 			ids := order[t.Pos.Batch*bs : min((t.Pos.Batch+1)*bs, len(order))]
 			data.Batch(x, labels[:len(ids)], t.Data.Train.DS, ids, t.Data.Norm)
 			r := t.Method.Grad(x, labels[:len(ids)])
+			if t.poison != nil && t.poison(t.Pos.Step) {
+				r.Loss = math.NaN()
+			}
 			if err := t.checkFinite(r); err != nil {
 				return err
 			}
@@ -279,7 +286,28 @@ func (t *Trainer[T]) checkFinite(r relax.Result) error {
 		}
 		return &DivergedError{Quantity: "energy", Where: where, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: hint}
 	}
+	// Inference descends F from its feed-forward value, the loss; energy
+	// that grows far beyond it means the value-node steps diverge.
+	if lim := t.Cfg.PC.EnergyGrowthLimit; t.Cfg.Method == "pc" && lim > 0 && r.Samples > 0 {
+		start := r.Loss / float64(r.Samples)
+		if r.Energy > lim*start {
+			return &DivergedError{Quantity: "inference energy", Where: "vertex " + t.G.Vertices[worstLevel(r.EnergyLevels)].Name,
+				Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: "lower pc.x_lr or pc.x_momentum, or use fewer pc.steps",
+				Detail: fmt.Sprintf("grew from %.4g to %.4g during inference, more than pc.energy_growth_limit = %g times", start, r.Energy, lim)}
+		}
+	}
 	return nil
+}
+
+// worstLevel returns the vertex with the largest energy term.
+func worstLevel(levels []float64) int {
+	w := 0
+	for v, e := range levels {
+		if e > levels[w] || math.IsNaN(e) {
+			w = v
+		}
+	}
+	return w
 }
 
 func (t *Trainer[T]) checkWeights() error {
