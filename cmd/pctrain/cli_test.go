@@ -236,6 +236,25 @@ func TestUserErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "corrupt.safetensors"), []byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":"), 0o644)
 	os.WriteFile(filepath.Join(dir, "other.yaml"), []byte(strings.Replace(tinyConfig, "[20, 16, 3]", "[20, 8, 3]", 1)), 0o644)
 	ck := filepath.Join("good", "checkpoints", "last.safetensors")
+	os.WriteFile(filepath.Join(dir, "afile"), []byte("x"), 0o644)
+	// MNIST-format files: a truncated image file, and labels beyond 9.
+	trunc := filepath.Join(dir, "trunc")
+	os.Mkdir(trunc, 0o755)
+	img := data.EncodeIDX([]int{2, 28, 28}, make([]uint8, 2*784))
+	os.WriteFile(filepath.Join(trunc, "train-images-idx3-ubyte"), img[:len(img)-10], 0o644)
+	for _, f := range []string{"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"} {
+		os.WriteFile(filepath.Join(trunc, f), data.EncodeIDX([]int{2}, []uint8{1, 12}), 0o644)
+	}
+	os.WriteFile(filepath.Join(trunc, "t10k-images-idx3-ubyte"), img, 0o644)
+	badLabels := filepath.Join(dir, "labels")
+	os.Mkdir(badLabels, 0o755)
+	for _, p := range []string{"train", "t10k"} {
+		os.WriteFile(filepath.Join(badLabels, p+"-images-idx3-ubyte"), img, 0o644)
+		os.WriteFile(filepath.Join(badLabels, p+"-labels-idx1-ubyte"), data.EncodeIDX([]int{2}, []uint8{1, 12}), 0o644)
+	}
+	// A checkpoint cut short.
+	full, _ := os.ReadFile(filepath.Join(dir, ck))
+	os.WriteFile(filepath.Join(dir, "short.safetensors"), full[:len(full)/2], 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -254,6 +273,11 @@ func TestUserErrors(t *testing.T) {
 		{"missing checkpoint", []string{"eval", "--checkpoint", "none.safetensors"}, []string{"none.safetensors", "does not exist"}},
 		{"other architecture", []string{"train", "-c", "other.yaml", "--set", "model.init_from=" + ck}, []string{"model.init_from", "layers.0.weight", "[16 20]", "[8 20]"}},
 		{"bad split", []string{"eval", "--checkpoint", ck, "--split", "dev"}, []string{"--split"}},
+		{"truncated checkpoint", []string{"eval", "--checkpoint", "short.safetensors"}, []string{"short.safetensors", "truncated"}},
+		{"unwritable out dir", []string{"train", "-c", "tiny.yaml", "--out", "afile/run"}, []string{"train.out_dir", "afile/run"}},
+		{"truncated IDX", []string{"train", "-c", "tiny.yaml", "--set", "data.name=mnist", "--set", "data.dir=trunc", "--set", "model.sizes=[784,10]"}, []string{"train-images-idx3-ubyte", "truncated"}},
+		{"labels out of range", []string{"train", "-c", "tiny.yaml", "--set", "data.name=mnist", "--set", "data.dir=labels", "--set", "model.sizes=[784,10]"}, []string{"train-labels-idx1-ubyte", "label 12"}},
+		{"yaml --set value", []string{"train", "-c", "tiny.yaml", "--set", "model.sizes=[1,"}, []string{"--set model.sizes", "not valid YAML"}},
 		{"val split without val", []string{"eval", "--checkpoint", ck, "--split", "val"}, []string{"data.val_split"}},
 	}
 	for _, c := range cases {

@@ -200,6 +200,18 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		}
 		rep.Logf("run directory %s (%s, %s, %d parameters, backend %s)", dir, cfg.Method, cfg.DType, t.G.NumParams(), tensor.BackendName())
 	}
+	if resume != nil {
+		// Temporary files of checkpoints a crash interrupted.
+		stale, _ := filepath.Glob(filepath.Join(dir, "checkpoints", ".*.tmp-*"))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+		// A crash between writing an epoch's metrics and its checkpoint
+		// leaves metrics of an epoch that will run again: drop them.
+		if err := truncateMetrics(dir, t.Pos.Epoch); err != nil {
+			return nil, userErr("--resume %s: %v", dir, err)
+		}
+	}
 	rec, err := newRecorder(dir, t.G.Output())
 	if err != nil {
 		return nil, err
@@ -351,4 +363,52 @@ func ExactnessWarning(cfg *config.Config, method string) string {
 		return fmt.Sprintf("zil.gamma is %g, not 1: %s is no longer exact (the gradient of level t is BP's times %g^t)", cfg.ZIL.Gamma, method, cfg.ZIL.Gamma)
 	}
 	return ""
+}
+
+// truncateMetrics keeps the metrics of the first epochs epochs only.
+func truncateMetrics(dir string, epochs int) error {
+	for _, name := range []string{"metrics.jsonl", "metrics.csv"} {
+		p := filepath.Join(dir, name)
+		raw, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		lines := strings.SplitAfter(string(raw), "\n")
+		var keep strings.Builder
+		for i, l := range lines {
+			if l == "" || !strings.HasSuffix(l, "\n") {
+				continue // a torn last line
+			}
+			if name == "metrics.csv" && i == 0 {
+				keep.WriteString(l)
+				continue
+			}
+			if epochOfLine(name, l) <= epochs {
+				keep.WriteString(l)
+			}
+		}
+		if keep.Len() == len(raw) {
+			continue
+		}
+		if err := model.WriteFileAtomic(p, func(w io.Writer) error {
+			_, err := io.WriteString(w, keep.String())
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func epochOfLine(name, line string) int {
+	if name == "metrics.csv" {
+		n, _ := strconv.Atoi(strings.SplitN(line, ",", 2)[0])
+		return n
+	}
+	var m struct{ Epoch int }
+	json.Unmarshal([]byte(line), &m)
+	return m.Epoch
 }
