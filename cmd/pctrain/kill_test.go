@@ -67,4 +67,3 @@ func TestKillNineNeverCorruptsCheckpoint(t *testing.T) {
 		}
 	}
 }
-
