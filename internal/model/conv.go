@@ -1,0 +1,300 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Conv2D is a 2-D cross-correlation over NCHW feature maps, as PyTorch's
+// nn.Conv2d: weight [out_ch, in_ch, kh, kw], bias [out_ch], zero padding.
+// It runs as im2col followed by one GEMM for the whole batch.
+type Conv2D[T tensor.Float] struct {
+	InC, OutC, K, Stride, Pad int
+	H, W                      int // input spatial size, fixed at build
+	OH, OW                    int
+	Wt, B                     *Param[T] // B is nil without bias
+
+	cols, yt, dyt, dcols tensor.Mat[T]
+}
+
+var _ Layer[float64] = (*Conv2D[float64])(nil)
+
+// NewConv2D returns a zero-initialised convolution for inputs of shape in
+// ([C, H, W]); its parameters are named prefix+".weight" and ".bias".
+func NewConv2D[T tensor.Float](prefix string, in Shape, outC, k, stride, pad int, bias bool) (*Conv2D[T], error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("conv needs [channels, height, width] input, got %v", in)
+	}
+	if k < 1 || stride < 1 || pad < 0 || outC < 1 {
+		return nil, fmt.Errorf("conv: kernel %d, stride %d, padding %d, out %d: kernel, stride and out must be ≥ 1, padding ≥ 0", k, stride, pad, outC)
+	}
+	c := &Conv2D[T]{InC: in[0], OutC: outC, K: k, Stride: stride, Pad: pad, H: in[1], W: in[2]}
+	c.OH = (c.H+2*pad-k)/stride + 1
+	c.OW = (c.W+2*pad-k)/stride + 1
+	if c.H+2*pad < k || c.W+2*pad < k {
+		return nil, fmt.Errorf("conv: kernel %d larger than the padded input %dx%d", k, c.H+2*pad, c.W+2*pad)
+	}
+	kk := c.InC * k * k
+	c.Wt = newParam[T](prefix+".weight", outC, kk, outC, c.InC, k, k)
+	if bias {
+		c.B = newParam[T](prefix+".bias", 1, outC, outC)
+	}
+	return c, nil
+}
+
+func (c *Conv2D[T]) Kind() string     { return "conv" }
+func (c *Conv2D[T]) Fans() (int, int) { return c.InC * c.K * c.K, c.OutC * c.K * c.K }
+func (c *Conv2D[T]) outShape() Shape  { return Shape{c.OutC, c.OH, c.OW} }
+func (c *Conv2D[T]) Params() []*Param[T] {
+	if c.B == nil {
+		return []*Param[T]{c.Wt}
+	}
+	return []*Param[T]{c.Wt, c.B}
+}
+
+func (c *Conv2D[T]) OutShape(in Shape) (Shape, error) {
+	if len(in) != 3 || in[0] != c.InC || in[1] != c.H || in[2] != c.W {
+		return nil, fmt.Errorf("conv expects input [%d %d %d], got %v", c.InC, c.H, c.W, in)
+	}
+	return c.outShape(), nil
+}
+
+// im2col fills c.cols ((B·OH·OW) × (C·K·K)) from x.
+func (c *Conv2D[T]) im2col(x *Mat[T]) {
+	b := x.Rows
+	p := c.OH * c.OW
+	kk := c.InC * c.K * c.K
+	c.cols.Resize(b*p, kk)
+	hw := c.H * c.W
+	for n := 0; n < b; n++ {
+		xs := x.Row(n)
+		for oh := 0; oh < c.OH; oh++ {
+			for ow := 0; ow < c.OW; ow++ {
+				row := c.cols.Row(n*p + oh*c.OW + ow)
+				i := 0
+				for ch := 0; ch < c.InC; ch++ {
+					plane := xs[ch*hw : (ch+1)*hw]
+					for kh := 0; kh < c.K; kh++ {
+						ih := oh*c.Stride - c.Pad + kh
+						for kw := 0; kw < c.K; kw++ {
+							iw := ow*c.Stride - c.Pad + kw
+							if ih >= 0 && ih < c.H && iw >= 0 && iw < c.W {
+								row[i] = plane[ih*c.W+iw]
+							} else {
+								row[i] = 0
+							}
+							i++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func (c *Conv2D[T]) Forward(y, x *Mat[T]) {
+	b := x.Rows
+	p := c.OH * c.OW
+	c.im2col(x)
+	c.yt.Resize(b*p, c.OutC)
+	tensor.Gemm(false, true, 1, &c.cols, c.Wt.Value, 0, &c.yt)
+	y.Resize(b, c.OutC*p)
+	for n := 0; n < b; n++ {
+		yr := y.Row(n)
+		for q := 0; q < p; q++ {
+			src := c.yt.Row(n*p + q)
+			for oc, v := range src {
+				yr[oc*p+q] = v
+			}
+		}
+		if c.B != nil {
+			for oc, bv := range c.B.Value.Data {
+				seg := yr[oc*p : (oc+1)*p]
+				for q := range seg {
+					seg[q] += bv
+				}
+			}
+		}
+	}
+}
+
+func (c *Conv2D[T]) VJP(dx, x, _, dy *Mat[T], grads bool, alpha T) {
+	b := dy.Rows
+	p := c.OH * c.OW
+	c.dyt.Resize(b*p, c.OutC)
+	for n := 0; n < b; n++ {
+		dr := dy.Row(n)
+		for q := 0; q < p; q++ {
+			dst := c.dyt.Row(n*p + q)
+			for oc := range dst {
+				dst[oc] = dr[oc*p+q]
+			}
+		}
+	}
+	if grads {
+		c.im2col(x)
+		tensor.Gemm(true, false, alpha, &c.dyt, &c.cols, 1, c.Wt.Grad)
+		if c.B != nil {
+			tensor.SumRows(c.B.Grad.Data, alpha, &c.dyt)
+		}
+	}
+	if dx == nil {
+		return
+	}
+	kk := c.InC * c.K * c.K
+	c.dcols.Resize(b*p, kk)
+	tensor.Gemm(false, false, 1, &c.dyt, c.Wt.Value, 0, &c.dcols)
+	dx.Resize(b, c.InC*c.H*c.W)
+	dx.Zero()
+	hw := c.H * c.W
+	for n := 0; n < b; n++ {
+		dxs := dx.Row(n)
+		for oh := 0; oh < c.OH; oh++ {
+			for ow := 0; ow < c.OW; ow++ {
+				row := c.dcols.Row(n*p + oh*c.OW + ow)
+				i := 0
+				for ch := 0; ch < c.InC; ch++ {
+					plane := dxs[ch*hw : (ch+1)*hw]
+					for kh := 0; kh < c.K; kh++ {
+						ih := oh*c.Stride - c.Pad + kh
+						for kw := 0; kw < c.K; kw++ {
+							iw := ow*c.Stride - c.Pad + kw
+							if ih >= 0 && ih < c.H && iw >= 0 && iw < c.W {
+								plane[ih*c.W+iw] += row[i]
+							}
+							i++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Pool2D is max or average pooling over K×K windows with stride Stride and
+// no padding (windows that do not fit are dropped, as PyTorch's default).
+type Pool2D[T tensor.Float] struct {
+	Max             bool
+	K, Stride       int
+	C, H, W, OH, OW int
+}
+
+var _ Layer[float64] = (*Pool2D[float64])(nil)
+
+// NewPool2D returns a pooling layer for inputs of shape in.
+func NewPool2D[T tensor.Float](max bool, in Shape, k, stride int) (*Pool2D[T], error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("pooling needs [channels, height, width] input, got %v", in)
+	}
+	if k < 1 || stride < 1 || k > in[1] || k > in[2] {
+		return nil, fmt.Errorf("pooling window %d (stride %d) does not fit input %v", k, stride, in)
+	}
+	return &Pool2D[T]{Max: max, K: k, Stride: stride, C: in[0], H: in[1], W: in[2],
+		OH: (in[1]-k)/stride + 1, OW: (in[2]-k)/stride + 1}, nil
+}
+
+func (l *Pool2D[T]) Kind() string {
+	if l.Max {
+		return "maxpool"
+	}
+	return "avgpool"
+}
+func (l *Pool2D[T]) Params() []*Param[T] { return nil }
+func (l *Pool2D[T]) OutShape(in Shape) (Shape, error) {
+	if len(in) != 3 || in[0] != l.C || in[1] != l.H || in[2] != l.W {
+		return nil, fmt.Errorf("%s expects input [%d %d %d], got %v", l.Kind(), l.C, l.H, l.W, in)
+	}
+	return Shape{l.C, l.OH, l.OW}, nil
+}
+
+// argmax returns the index in plane of the window's largest value, the
+// first in row-major order on ties (PyTorch's CPU convention).
+func (l *Pool2D[T]) argmax(plane []T, oh, ow int) int {
+	best := (oh*l.Stride)*l.W + ow*l.Stride
+	for kh := 0; kh < l.K; kh++ {
+		for kw := 0; kw < l.K; kw++ {
+			i := (oh*l.Stride+kh)*l.W + ow*l.Stride + kw
+			if plane[i] > plane[best] {
+				best = i
+			}
+		}
+	}
+	return best
+}
+
+func (l *Pool2D[T]) Forward(y, x *Mat[T]) {
+	y.Resize(x.Rows, l.C*l.OH*l.OW)
+	hw, ohw := l.H*l.W, l.OH*l.OW
+	inv := 1 / T(l.K*l.K)
+	for n := 0; n < x.Rows; n++ {
+		xs, ys := x.Row(n), y.Row(n)
+		for ch := 0; ch < l.C; ch++ {
+			plane := xs[ch*hw : (ch+1)*hw]
+			out := ys[ch*ohw : (ch+1)*ohw]
+			for oh := 0; oh < l.OH; oh++ {
+				for ow := 0; ow < l.OW; ow++ {
+					if l.Max {
+						out[oh*l.OW+ow] = plane[l.argmax(plane, oh, ow)]
+						continue
+					}
+					var s T
+					for kh := 0; kh < l.K; kh++ {
+						for kw := 0; kw < l.K; kw++ {
+							s += plane[(oh*l.Stride+kh)*l.W+ow*l.Stride+kw]
+						}
+					}
+					out[oh*l.OW+ow] = s * inv
+				}
+			}
+		}
+	}
+}
+
+func (l *Pool2D[T]) VJP(dx, x, _, dy *Mat[T], _ bool, _ T) {
+	if dx == nil {
+		return
+	}
+	dx.Resize(x.Rows, x.Cols)
+	dx.Zero()
+	hw, ohw := l.H*l.W, l.OH*l.OW
+	inv := 1 / T(l.K*l.K)
+	for n := 0; n < x.Rows; n++ {
+		xs, dxs, dys := x.Row(n), dx.Row(n), dy.Row(n)
+		for ch := 0; ch < l.C; ch++ {
+			plane := xs[ch*hw : (ch+1)*hw]
+			dplane := dxs[ch*hw : (ch+1)*hw]
+			g := dys[ch*ohw : (ch+1)*ohw]
+			for oh := 0; oh < l.OH; oh++ {
+				for ow := 0; ow < l.OW; ow++ {
+					gv := g[oh*l.OW+ow]
+					if l.Max {
+						dplane[l.argmax(plane, oh, ow)] += gv
+						continue
+					}
+					for kh := 0; kh < l.K; kh++ {
+						for kw := 0; kw < l.K; kw++ {
+							dplane[(oh*l.Stride+kh)*l.W+ow*l.Stride+kw] += gv * inv
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Flatten turns a [C, H, W] sample into a vector (the values are already
+// stored flat, so it only copies).
+type Flatten[T tensor.Float] struct{}
+
+var _ Layer[float64] = (*Flatten[float64])(nil)
+
+func (Flatten[T]) Kind() string                     { return "flatten" }
+func (Flatten[T]) Params() []*Param[T]              { return nil }
+func (Flatten[T]) OutShape(in Shape) (Shape, error) { return Shape{in.Size()}, nil }
+func (Flatten[T]) Forward(y, x *Mat[T])             { y.CopyFrom(x) }
+func (Flatten[T]) VJP(dx, _, _, dy *Mat[T], _ bool, _ T) {
+	if dx != nil {
+		dx.CopyFrom(dy)
+	}
+}
