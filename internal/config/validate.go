@@ -24,7 +24,10 @@ func (c *Config) Validate() error {
 	oneOf("method", c.Method, Methods)
 	oneOf("dtype", c.DType, []string{"float32", "float64"})
 	oneOf("loss", c.Loss, []string{"ce", "mse"})
-	oneOf("data.name", c.Data.Name, []string{"mnist", "fashion-mnist", "npz"})
+	oneOf("data.name", c.Data.Name, []string{"mnist", "fashion-mnist", "cifar10", "npz"})
+	if c.Data.CropPadding < 0 {
+		bad("data.crop_padding", "must be ≥ 0 (got %d)", c.Data.CropPadding)
+	}
 	if c.Data.Name == "npz" && c.Data.Path == "" {
 		bad("data.path", "required when data.name is npz")
 	}
@@ -35,18 +38,34 @@ func (c *Config) Validate() error {
 		bad("data.val_split", "must be in [0, 1) (got %g)", c.Data.ValSplit)
 	}
 	oneOf("data.normalize", c.Data.Normalize, []string{"auto", "none", "scale", "standard"})
-	oneOf("model.type", c.Model.Type, []string{"mlp"})
-	if len(c.Model.Sizes) < 2 {
-		bad("model.sizes", "needs at least an input and an output size (got %v)", c.Model.Sizes)
-	}
-	for i, s := range c.Model.Sizes {
-		if s < 1 {
-			bad("model.sizes", "entry %d is %d; sizes must be ≥ 1", i, s)
-			break
+	oneOf("model.type", c.Model.Type, []string{"mlp", "cnn", "vgg5"})
+	switch c.Model.Type {
+	case "cnn":
+		if _, err := c.LayerSpecs(); err != nil {
+			p = append(p, err.Error())
+		}
+	case "vgg5":
+		if len(c.Model.Layers) > 0 {
+			bad("model.layers", "must be empty for model.type vgg5 (the preset defines them)")
+		}
+	default:
+		if len(c.Model.Layers) > 0 {
+			bad("model.layers", "is for model.type cnn; an mlp is described by model.sizes")
 		}
 	}
-	if len(c.Model.Sizes) >= 2 && c.Model.Sizes[len(c.Model.Sizes)-1] < 2 {
-		bad("model.sizes", "the output size is the number of classes and must be ≥ 2")
+	if c.Model.Type == "mlp" {
+		if len(c.Model.Sizes) < 2 {
+			bad("model.sizes", "needs at least an input and an output size (got %v)", c.Model.Sizes)
+		}
+		for i, s := range c.Model.Sizes {
+			if s < 1 {
+				bad("model.sizes", "entry %d is %d; sizes must be ≥ 1", i, s)
+				break
+			}
+		}
+		if len(c.Model.Sizes) >= 2 && c.Model.Sizes[len(c.Model.Sizes)-1] < 2 {
+			bad("model.sizes", "the output size is the number of classes and must be ≥ 2")
+		}
 	}
 	oneOf("model.activation", c.Model.Activation, model.ActivationNames())
 	oneOf("model.init", c.Model.Init, model.InitNames())
@@ -104,4 +123,99 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%s", strings.Join(p, "; "))
 	}
 	return nil
+}
+
+// LayerSpecs parses model.layers.
+func (c *Config) LayerSpecs() ([]model.LayerSpec, error) {
+	if len(c.Model.Layers) == 0 {
+		return nil, fmt.Errorf("model.layers: a cnn needs a layer list, e.g. [{conv: {out: 32, kernel: 3, padding: 1}}, {act: gelu}, {maxpool: 2}, {flatten: {}}, {dense: {out: 10}}]")
+	}
+	var out []model.LayerSpec
+	for i, entry := range c.Model.Layers {
+		where := fmt.Sprintf("model.layers[%d]", i)
+		if len(entry) != 1 {
+			return nil, fmt.Errorf("%s: each entry has exactly one key (conv, act, maxpool, avgpool, flatten, dense), got %d", where, len(entry))
+		}
+		for kind, v := range entry {
+			s, err := layerSpec(kind, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %v", where, kind, err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func layerSpec(kind string, v any) (model.LayerSpec, error) {
+	s := model.LayerSpec{Kind: kind}
+	fields := func(allowed ...string) (map[string]int, error) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("want a mapping of %s, got %v", strings.Join(allowed, ", "), v)
+		}
+		out := map[string]int{}
+		for k, raw := range m {
+			if !slices.Contains(allowed, k) {
+				return nil, fmt.Errorf("unknown field %q (valid: %s)", k, strings.Join(allowed, ", "))
+			}
+			n, ok := raw.(int)
+			if !ok || n < 0 {
+				return nil, fmt.Errorf("%s must be a non-negative integer, got %v", k, raw)
+			}
+			out[k] = n
+		}
+		return out, nil
+	}
+	switch kind {
+	case "conv":
+		f, err := fields("out", "kernel", "stride", "padding")
+		if err != nil {
+			return s, err
+		}
+		if f["out"] < 1 || f["kernel"] < 1 {
+			return s, fmt.Errorf("out and kernel are required and ≥ 1")
+		}
+		s.Out, s.Kernel, s.Stride, s.Padding = f["out"], f["kernel"], f["stride"], f["padding"]
+		if _, set := f["stride"]; set && s.Stride < 1 {
+			return s, fmt.Errorf("stride must be ≥ 1")
+		}
+	case "dense":
+		f, err := fields("out")
+		if err != nil {
+			return s, err
+		}
+		if s.Out = f["out"]; s.Out < 1 {
+			return s, fmt.Errorf("out is required and ≥ 1")
+		}
+	case "act":
+		name, ok := v.(string)
+		if !ok {
+			return s, fmt.Errorf("want an activation name (%s)", strings.Join(model.ActivationNames(), ", "))
+		}
+		if _, err := model.LookupActivation(name); err != nil {
+			return s, err
+		}
+		s.Activation = name
+	case "maxpool", "avgpool":
+		if n, ok := v.(int); ok {
+			s.Kernel = n
+		} else {
+			f, err := fields("kernel", "stride")
+			if err != nil {
+				return s, err
+			}
+			s.Kernel, s.Stride = f["kernel"], f["stride"]
+		}
+		if s.Kernel < 1 {
+			return s, fmt.Errorf("kernel must be ≥ 1")
+		}
+	case "flatten":
+		if m, ok := v.(map[string]any); v != nil && (!ok || len(m) > 0) {
+			return s, fmt.Errorf("takes no settings: write {flatten: {}}")
+		}
+	default:
+		return s, fmt.Errorf("unknown layer (valid: conv, act, maxpool, avgpool, flatten, dense)")
+	}
+	return s, nil
 }

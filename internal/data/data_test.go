@@ -1,7 +1,12 @@
 package data
 
 import (
+	"archive/tar"
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"bytes"
 	"compress/gzip"
 	"math"
@@ -258,3 +263,160 @@ func TestFetchVerifiesChecksums(t *testing.T) {
 }
 
 type batchMat struct{ tensor.Mat[float64] }
+
+// cifarFile encodes n CIFAR-10 records whose pixels encode their index.
+func cifarFile(n int, label func(i int) byte) []byte {
+	var b []byte
+	for i := 0; i < n; i++ {
+		b = append(b, label(i))
+		for j := 0; j < 3072; j++ {
+			b = append(b, byte(i+j))
+		}
+	}
+	return b
+}
+
+func writeCIFARDir(t *testing.T, dir string) {
+	t.Helper()
+	for k, f := range append(append([]string(nil), cifarTrainFiles...), cifarTestFile) {
+		if err := os.WriteFile(filepath.Join(dir, f), cifarFile(3, func(i int) byte { return byte((i + k) % 10) }), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCIFARLoader(t *testing.T) {
+	dir := t.TempDir()
+	writeCIFARDir(t, dir)
+	train, test, err := LoadCIFAR10(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.N() != 15 || test.N() != 3 || train.Size() != 3072 || train.Shape[0] != 3 {
+		t.Fatalf("train %d, test %d, shape %v", train.N(), test.N(), train.Shape)
+	}
+	// Record 1 of data_batch_2: label (1+1)%10, first red pixel byte(1+0),
+	// first green pixel (plane 1) byte(1+1024).
+	if train.Labels[4] != 2 || train.U8[4*3072] != 1 || train.U8[4*3072+1024] != byte((1+1024)%256) {
+		t.Fatalf("record decoded wrongly: label %d, pixels %d %d", train.Labels[4], train.U8[4*3072], train.U8[4*3072+1024])
+	}
+	// Truncated file and bad label are errors that name the file.
+	os.WriteFile(filepath.Join(dir, "data_batch_3.bin"), cifarFile(2, func(int) byte { return 1 })[:5000], 0o644)
+	if _, _, err := LoadCIFAR10(dir); err == nil || !strings.Contains(err.Error(), "data_batch_3.bin") {
+		t.Errorf("truncated: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "data_batch_3.bin"), cifarFile(2, func(int) byte { return 10 }), 0o644)
+	if _, _, err := LoadCIFAR10(dir); err == nil || !strings.Contains(err.Error(), "label 10") {
+		t.Errorf("bad label: %v", err)
+	}
+}
+
+// The CIFAR-10 fetch downloads the archive (here from a loopback server),
+// checks its SHA-256, extracts the six binary files and removes it.
+func TestFetchCIFARArchive(t *testing.T) {
+	src := t.TempDir()
+	writeCIFARDir(t, src)
+	var buf bytes.Buffer
+	gzw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gzw)
+	for _, f := range append(append([]string{"batches.meta.txt"}, cifarTrainFiles...), cifarTestFile) {
+		b, _ := os.ReadFile(filepath.Join(src, f))
+		if f == "batches.meta.txt" {
+			b = []byte("airplane\n")
+		}
+		tw.WriteHeader(&tar.Header{Name: "cifar-10-batches-bin/" + f, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	tw.Close()
+	gzw.Close()
+	archive := buf.Bytes()
+	sum := sha256.Sum256(archive)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cifar-10-binary.tar.gz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(archive)
+	}))
+	defer srv.Close()
+	orig := sources["cifar10"]
+	defer func() { sources["cifar10"] = orig }()
+	s := orig
+	s.Archive = &remoteFile{Name: "cifar-10-binary.tar.gz", Sum: "sha256:" + hex.EncodeToString(sum[:])}
+	s.Mirrors = []string{srv.URL + "/"}
+	sources["cifar10"] = s
+	dest := filepath.Join(t.TempDir(), "cifar10")
+	if err := (&Fetcher{}).Fetch("cifar10", dest); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadCIFAR10(dest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "cifar-10-binary.tar.gz")); err == nil {
+		t.Error("archive left behind")
+	}
+	// A corrupted download fails the checksum and leaves nothing.
+	s.Archive = &remoteFile{Name: "cifar-10-binary.tar.gz", Sum: "sha256:" + strings.Repeat("0", 64)}
+	sources["cifar10"] = s
+	dest2 := filepath.Join(t.TempDir(), "c2")
+	if err := (&Fetcher{}).Fetch("cifar10", dest2); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("bad checksum: %v", err)
+	}
+	if left, _ := os.ReadDir(dest2); len(left) > 0 {
+		t.Fatalf("files left after a failed fetch: %v", left)
+	}
+}
+
+// Augmentation: with no padding, flipping twice by hand gives the input
+// back; a crop moves pixels by at most pad and fills with the given value;
+// every pixel of the result comes from the image or the fill.
+func TestAugment(t *testing.T) {
+	const c, h, w = 2, 3, 4
+	x := tensor.New[float64](1, c*h*w)
+	for i := range x.Data {
+		x.Data[i] = float64(i + 1)
+	}
+	orig := x.Clone()
+	rng := rand.New(rand.NewPCG(1, 1))
+	// Flip only: the result is the original or its mirror image.
+	for trial := 0; trial < 10; trial++ {
+		y := orig.Clone()
+		Augment(y, []int{c, h, w}, rng, 0, true, nil, nil)
+		mirrored := true
+		same := true
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < h; i++ {
+				for j := 0; j < w; j++ {
+					v := y.Data[(ch*h+i)*w+j]
+					same = same && v == orig.Data[(ch*h+i)*w+j]
+					mirrored = mirrored && v == orig.Data[(ch*h+i)*w+w-1-j]
+				}
+			}
+		}
+		if !same && !mirrored {
+			t.Fatalf("flip produced %v", y.Data)
+		}
+	}
+	// Crop with pad 1 and fill −9: every output pixel is the fill or a
+	// pixel of the same channel within one step of its position.
+	for trial := 0; trial < 20; trial++ {
+		y := orig.Clone()
+		Augment(y, []int{c, h, w}, rng, 1, false, []float64{-9, -8}, nil)
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < h; i++ {
+				for j := 0; j < w; j++ {
+					v := y.Data[(ch*h+i)*w+j]
+					if v == float64(-9+ch) {
+						continue
+					}
+					k := int(v) - 1 - ch*h*w
+					si, sj := k/w, k%w
+					if k < 0 || k >= h*w || si-i > 1 || i-si > 1 || sj-j > 1 || j-sj > 1 {
+						t.Fatalf("pixel (%d,%d,%d) = %g does not come from a neighbour", ch, i, j, v)
+					}
+				}
+			}
+		}
+	}
+	_ = x
+}

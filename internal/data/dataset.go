@@ -179,3 +179,61 @@ func Order(v View, rng *rand.Rand) []int {
 	}
 	return ids
 }
+
+// Augment applies random horizontal flips (probability ½) and random crops
+// after zero-padding by pad pixels to every row of x, a batch of [C, H, W]
+// images, drawing from rng. fill[c] is the value a padded pixel of channel
+// c takes (a black pixel after normalisation). scratch is reused.
+func Augment[T tensor.Float](x *tensor.Mat[T], shape []int, rng *rand.Rand, pad int, flip bool, fill []float64, scratch []T) []T {
+	if len(shape) != 3 || (pad == 0 && !flip) {
+		return scratch
+	}
+	c, h, w := shape[0], shape[1], shape[2]
+	if cap(scratch) < c*h*w {
+		scratch = make([]T, c*h*w)
+	}
+	scratch = scratch[:c*h*w]
+	for r := 0; r < x.Rows; r++ {
+		row := x.Row(r)
+		mirror := flip && rng.IntN(2) == 1
+		dy, dx := 0, 0
+		if pad > 0 {
+			dy, dx = rng.IntN(2*pad+1)-pad, rng.IntN(2*pad+1)-pad
+		}
+		copy(scratch, row)
+		for ch := 0; ch < c; ch++ {
+			v := T(0)
+			if ch < len(fill) {
+				v = T(fill[ch])
+			}
+			src := scratch[ch*h*w : (ch+1)*h*w]
+			dst := row[ch*h*w : (ch+1)*h*w]
+			for i := 0; i < h; i++ {
+				si := i + dy
+				for j := 0; j < w; j++ {
+					sj := j + dx
+					if mirror {
+						sj = w - 1 - j + dx
+					}
+					if si < 0 || si >= h || sj < 0 || sj >= w {
+						dst[i*w+j] = v
+					} else {
+						dst[i*w+j] = src[si*w+sj]
+					}
+				}
+			}
+		}
+	}
+	return scratch
+}
+
+// Fill returns, per channel, the normalised value of a raw 0 (black).
+func (nm Norm) Fill(channels int) []float64 {
+	f := make([]float64, channels)
+	for c := range f {
+		if len(nm.Mean) > c {
+			f[c] = -nm.Mean[c] / nm.Std[c]
+		}
+	}
+	return f
+}

@@ -19,7 +19,7 @@ func benchStep(b *testing.B, method string, sizes []int, mutate func(*config.Con
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	g, err := BuildModel[float32](&cfg)
+	g, err := BuildModel[float32](&cfg, []int{sizes[0]}, sizes[len(sizes)-1])
 	if err != nil {
 		b.Fatal(err)
 	}

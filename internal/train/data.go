@@ -26,7 +26,8 @@ type Data struct {
 const (
 	streamInit    = 1
 	streamVal     = 2
-	streamShuffle = 1000 // + epoch
+	streamShuffle = 1000    // + epoch
+	streamAugment = 1 << 62 // + epoch<<32 + batch
 )
 
 func rngFor(seed uint64, stream uint64) *rand.Rand {
@@ -60,7 +61,11 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 		}
 	default:
 		dir := DataDir(cfg)
-		train, test, err = data.LoadIDXDir(dir)
+		load := data.LoadIDXDir
+		if cfg.Data.Name == "cifar10" {
+			load = data.LoadCIFAR10
+		}
+		train, test, err = load(dir)
 		if err != nil && cfg.Data.Dir == "" {
 			if fo.Logf != nil {
 				fo.Logf("%s not found in %s; fetching it", cfg.Data.Name, dir)
@@ -69,7 +74,7 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 			if ferr := f.Fetch(cfg.Data.Name, dir); ferr != nil {
 				return nil, userErr("data: %v (hint: pctrain data fetch %s)", ferr, cfg.Data.Name)
 			}
-			train, test, err = data.LoadIDXDir(dir)
+			train, test, err = load(dir)
 		}
 		if err != nil && cfg.Data.Dir != "" {
 			err = fmt.Errorf("data.dir: %v (hint: pctrain data fetch %s --dir %s)", err, cfg.Data.Name, cfg.Data.Dir)
@@ -105,12 +110,8 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	case "standard":
 		d.Norm = data.Standardize(d.Train, scale)
 	}
-	sizes := cfg.Model.Sizes
-	if n := train.Size(); sizes[0] != n {
-		return nil, userErr("model.sizes: the input size is %d but %s samples have %d values (shape %v)", sizes[0], cfg.Data.Name, n, train.Shape)
-	}
-	if out := sizes[len(sizes)-1]; out < d.Classes {
-		return nil, userErr("model.sizes: the output size is %d but the data has %d classes", out, d.Classes)
+	if (cfg.Data.Flip || cfg.Data.CropPadding > 0) && len(train.Shape) != 3 {
+		return nil, userErr("data.flip/data.crop_padding: augmentation needs image data ([channels, height, width]); %s samples have shape %v", cfg.Data.Name, train.Shape)
 	}
 	return d, nil
 }

@@ -41,9 +41,9 @@ func evalT[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, opts EvalOp
 	if opts.Split == "val" && d.Val.Len() == 0 {
 		return nil, userErr("--split val: the config has no validation split (data.val_split is 0)")
 	}
-	g, err := BuildModel[T](cfg)
+	g, err := BuildModel[T](cfg, d.Shape, d.Classes)
 	if err != nil {
-		return nil, userErr("model: %v", err)
+		return nil, userErr("%v", err)
 	}
 	if err := ck.loadWeights(g); err != nil {
 		return nil, err

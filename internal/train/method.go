@@ -79,7 +79,36 @@ func NewMethod[T tensor.Float](name string, cfg *config.Config, g *model.Graph[T
 	return nil, fmt.Errorf("unknown method %q (valid: bp, pc, zil, fa-zil)", name)
 }
 
-// BuildModel builds the graph cfg describes, without initialising it.
-func BuildModel[T tensor.Float](cfg *config.Config) (*model.Graph[T], error) {
-	return model.NewMLP[T](model.MLPSpec{Sizes: cfg.Model.Sizes, Activation: cfg.Model.Activation, Bias: cfg.Model.Bias})
+// BuildModel builds the graph cfg describes for samples of the given
+// shape and number of classes, without initialising it.
+func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*model.Graph[T], error) {
+	var g *model.Graph[T]
+	var err error
+	switch cfg.Model.Type {
+	case "cnn", "vgg5":
+		specs := model.VGG5(cfg.Model.Activation, classes)
+		if cfg.Model.Type == "cnn" {
+			if specs, err = cfg.LayerSpecs(); err != nil {
+				return nil, err
+			}
+		}
+		if len(shape) < 2 || len(shape) > 3 {
+			return nil, fmt.Errorf("model.type %s needs image data ([channels,] height, width), got samples of shape %v", cfg.Model.Type, shape)
+		}
+		g, err = model.NewSequential[T](model.Shape(shape), specs, cfg.Model.Bias)
+	default:
+		sizes := cfg.Model.Sizes
+		n := model.Shape(shape).Size()
+		if sizes[0] != n {
+			return nil, fmt.Errorf("model.sizes: the input size is %d but the samples have %d values (shape %v)", sizes[0], n, shape)
+		}
+		g, err = model.NewMLP[T](model.MLPSpec{Sizes: sizes, Activation: cfg.Model.Activation, Bias: cfg.Model.Bias})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out := g.Vertices[g.Output()].Shape.Size(); out < classes {
+		return nil, fmt.Errorf("model: the output has %d units but the data has %d classes", out, classes)
+	}
+	return g, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/pctrain/pctrain/internal/config"
@@ -82,9 +83,9 @@ type Trainer[T tensor.Float] struct {
 // NewTrainer builds the model, initialises it from the seed (or
 // model.init_from), and prepares method and optimizer.
 func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error) {
-	g, err := BuildModel[T](cfg)
+	g, err := BuildModel[T](cfg, d.Shape, d.Classes)
 	if err != nil {
-		return nil, userErr("model: %v", err)
+		return nil, userErr("%v", err)
 	}
 	if err := g.Init(rngFor(cfg.Seed, streamInit), cfg.Model.Init); err != nil {
 		return nil, userErr("model.init: %v", err)
@@ -147,6 +148,8 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 	nb := batchesPerEpoch(t.Data.Train.Len(), bs)
 	x := &tensor.Mat[T]{}
 	labels := make([]int, bs)
+	var scratch []T
+	fill := t.Data.Norm.Fill(t.Data.Shape[0])
 	for !t.finished() {
 		var shuffle = rngFor(cfg.Seed, streamShuffle+uint64(t.Pos.Epoch))
 		if !cfg.Data.Shuffle {
@@ -173,6 +176,10 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 			}
 			ids := order[t.Pos.Batch*bs : min((t.Pos.Batch+1)*bs, len(order))]
 			data.Batch(x, labels[:len(ids)], t.Data.Train.DS, ids, t.Data.Norm)
+			if cfg.Data.Flip || cfg.Data.CropPadding > 0 {
+				aug := rand.New(rand.NewPCG(cfg.Seed, streamAugment+uint64(t.Pos.Epoch)<<32+uint64(t.Pos.Batch)))
+				scratch = data.Augment(x, t.Data.Shape, aug, cfg.Data.CropPadding, cfg.Data.Flip, fill, scratch)
+			}
 			r := t.Method.Grad(x, labels[:len(ids)])
 			if t.poison != nil && t.poison(t.Pos.Step) {
 				r.Loss = math.NaN()
