@@ -63,28 +63,51 @@ func geluFDF(x float64) (float64, float64) {
 	return x * cdf, cdf + x*math.Exp(-0.5*x*x)*(1/math.Sqrt(2*math.Pi))
 }
 
-// geluFDF32 evaluates gelu and its derivative with one exponential:
-// with e = exp(−x²/2), erf(|x|/√2) = 1 − P(t)·e, t = 1/(1 + p|x|/√2)
-// (Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e-7), and φ(x) = e/√(2π).
-func geluFDF32(x32 float32) (float32, float32) {
+// geluFDF32 evaluates gelu and its derivative in float32 with one
+// exponential: with e = exp(−x²/2), erf(|x|/√2) = 1 − P(t)·e,
+// t = 1/(1 + p|x|/√2) (Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e-7),
+// and φ(x) = e/√(2π).
+func geluFDF32(x float32) (float32, float32) {
 	const (
-		p  = 0.3275911
-		a1 = 0.254829592
-		a2 = -0.284496736
-		a3 = 1.421413741
-		a4 = -1.453152027
-		a5 = 1.061405429
+		p      = 0.3275911 / math.Sqrt2
+		a1     = 0.254829592
+		a2     = -0.284496736
+		a3     = 1.421413741
+		a4     = -1.453152027
+		a5     = 1.061405429
+		invS2p = 0.3989422804014327 // 1/√(2π)
 	)
-	x := float64(x32)
-	ax := math.Abs(x)
-	e := math.Exp(-0.5 * x * x)
-	t := 1 / (1 + p*ax*(1/math.Sqrt2))
+	ax := x
+	if ax < 0 {
+		ax = -ax
+	}
+	e := exp32(-0.5 * x * x)
+	t := 1 / (1 + p*ax)
 	erf := 1 - ((((a5*t+a4)*t+a3)*t+a2)*t+a1)*t*e
 	if x < 0 {
 		erf = -erf
 	}
-	cdf := 0.5 * (1 + erf)
-	return float32(x * cdf), float32(cdf + x*e*(1/math.Sqrt(2*math.Pi)))
+	cdf := 0.5 + 0.5*erf
+	return x * cdf, cdf + x*e*invS2p
+}
+
+// exp32 is exp in float32 arithmetic (Cephes expf: range reduction by
+// ln 2 in two parts and a degree-6 polynomial; relative error ≈ 1e-7).
+// Arguments below −87 return 0, above 88 return +Inf.
+func exp32(x float32) float32 {
+	switch {
+	case x < -87:
+		return 0
+	case x > 88:
+		return float32(math.Inf(1))
+	}
+	fx := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	x -= fx * 0.693359375
+	x -= fx * -2.12194440e-4
+	z := x * x
+	y := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
+	y = y*z + x + 1
+	return y * math.Float32frombits(uint32(int32(fx)+127)<<23)
 }
 
 func init() {

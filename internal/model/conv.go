@@ -8,14 +8,14 @@ import (
 
 // Conv2D is a 2-D cross-correlation over NCHW feature maps, as PyTorch's
 // nn.Conv2d: weight [out_ch, in_ch, kh, kw], bias [out_ch], zero padding.
-// It runs as im2col followed by one GEMM for the whole batch.
+// It runs as im2col followed by one GEMM per sample.
 type Conv2D[T tensor.Float] struct {
 	InC, OutC, K, Stride, Pad int
 	H, W                      int // input spatial size, fixed at build
 	OH, OW                    int
 	Wt, B                     *Param[T] // B is nil without bias
 
-	cols, yt, dyt, dcols tensor.Mat[T]
+	cols, dcols tensor.Mat[T]
 }
 
 var _ Layer[float64] = (*Conv2D[float64])(nil)
@@ -60,32 +60,40 @@ func (c *Conv2D[T]) OutShape(in Shape) (Shape, error) {
 	return c.outShape(), nil
 }
 
-// im2col fills c.cols ((B·OH·OW) × (C·K·K)) from x.
-func (c *Conv2D[T]) im2col(x *Mat[T]) {
-	b := x.Rows
+// im2col fills c.cols (K·K·C rows × OH·OW columns) from one sample xs, the
+// layout of Caffe's im2col: row (ch, kh, kw) holds, for every output
+// position, the input pixel that kernel tap sees (0 in the padding).
+func (c *Conv2D[T]) im2col(xs []T) {
 	p := c.OH * c.OW
-	kk := c.InC * c.K * c.K
-	c.cols.Resize(b*p, kk)
+	c.cols.Resize(c.InC*c.K*c.K, p)
 	hw := c.H * c.W
-	for n := 0; n < b; n++ {
-		xs := x.Row(n)
-		for oh := 0; oh < c.OH; oh++ {
-			for ow := 0; ow < c.OW; ow++ {
-				row := c.cols.Row(n*p + oh*c.OW + ow)
-				i := 0
-				for ch := 0; ch < c.InC; ch++ {
-					plane := xs[ch*hw : (ch+1)*hw]
-					for kh := 0; kh < c.K; kh++ {
-						ih := oh*c.Stride - c.Pad + kh
-						for kw := 0; kw < c.K; kw++ {
-							iw := ow*c.Stride - c.Pad + kw
-							if ih >= 0 && ih < c.H && iw >= 0 && iw < c.W {
-								row[i] = plane[ih*c.W+iw]
-							} else {
-								row[i] = 0
-							}
-							i++
-						}
+	r := 0
+	for ch := 0; ch < c.InC; ch++ {
+		plane := xs[ch*hw : (ch+1)*hw]
+		for kh := 0; kh < c.K; kh++ {
+			for kw := 0; kw < c.K; kw++ {
+				dst := c.cols.Data[r*p : (r+1)*p]
+				r++
+				// Output columns whose input column is inside the image.
+				lo, hi := c.validRange(kw, c.W, c.OW)
+				for oh := 0; oh < c.OH; oh++ {
+					row := dst[oh*c.OW : (oh+1)*c.OW]
+					ih := oh*c.Stride - c.Pad + kh
+					if ih < 0 || ih >= c.H || lo >= hi {
+						clear(row)
+						continue
+					}
+					clear(row[:lo])
+					clear(row[hi:])
+					src := plane[ih*c.W:]
+					iw := lo*c.Stride - c.Pad + kw
+					if c.Stride == 1 {
+						copy(row[lo:hi], src[iw:iw+hi-lo])
+						continue
+					}
+					for ow := lo; ow < hi; ow++ {
+						row[ow] = src[iw]
+						iw += c.Stride
 					}
 				}
 			}
@@ -93,24 +101,63 @@ func (c *Conv2D[T]) im2col(x *Mat[T]) {
 	}
 }
 
+// validRange returns the output positions [lo, hi) along one axis whose
+// input coordinate o·stride − pad + k lies in [0, size).
+func (c *Conv2D[T]) validRange(k, size, outSize int) (int, int) {
+	lo := 0
+	for lo < outSize && lo*c.Stride-c.Pad+k < 0 {
+		lo++
+	}
+	hi := outSize
+	for hi > lo && (hi-1)*c.Stride-c.Pad+k >= size {
+		hi--
+	}
+	return lo, hi
+}
+
+// col2im adds the columns dcols back onto the sample gradient dxs.
+func (c *Conv2D[T]) col2im(dxs []T) {
+	p := c.OH * c.OW
+	hw := c.H * c.W
+	r := 0
+	for ch := 0; ch < c.InC; ch++ {
+		plane := dxs[ch*hw : (ch+1)*hw]
+		for kh := 0; kh < c.K; kh++ {
+			for kw := 0; kw < c.K; kw++ {
+				src := c.dcols.Data[r*p : (r+1)*p]
+				r++
+				lo, hi := c.validRange(kw, c.W, c.OW)
+				for oh := 0; oh < c.OH; oh++ {
+					ih := oh*c.Stride - c.Pad + kh
+					if ih < 0 || ih >= c.H || lo >= hi {
+						continue
+					}
+					row := src[oh*c.OW : (oh+1)*c.OW]
+					dst := plane[ih*c.W:]
+					iw := lo*c.Stride - c.Pad + kw
+					for ow := lo; ow < hi; ow++ {
+						dst[iw] += row[ow]
+						iw += c.Stride
+					}
+				}
+			}
+		}
+	}
+}
+
+// Forward computes, per sample, Y (out_ch × OH·OW) = W · im2col(x), which is
+// the sample's output in NCHW order, then adds the bias.
 func (c *Conv2D[T]) Forward(y, x *Mat[T]) {
 	b := x.Rows
 	p := c.OH * c.OW
-	c.im2col(x)
-	c.yt.Resize(b*p, c.OutC)
-	tensor.Gemm(false, true, 1, &c.cols, c.Wt.Value, 0, &c.yt)
 	y.Resize(b, c.OutC*p)
 	for n := 0; n < b; n++ {
-		yr := y.Row(n)
-		for q := 0; q < p; q++ {
-			src := c.yt.Row(n*p + q)
-			for oc, v := range src {
-				yr[oc*p+q] = v
-			}
-		}
+		c.im2col(x.Row(n))
+		yn := tensor.Mat[T]{Rows: c.OutC, Cols: p, Data: y.Row(n)}
+		tensor.Gemm(false, false, 1, c.Wt.Value, &c.cols, 0, &yn)
 		if c.B != nil {
 			for oc, bv := range c.B.Value.Data {
-				seg := yr[oc*p : (oc+1)*p]
+				seg := yn.Data[oc*p : (oc+1)*p]
 				for q := range seg {
 					seg[q] += bv
 				}
@@ -119,55 +166,35 @@ func (c *Conv2D[T]) Forward(y, x *Mat[T]) {
 	}
 }
 
+// VJP: per sample, dW += alpha·dY·colsᵀ, db += alpha·Σ_positions dY, and
+// dx = col2im(Wᵀ·dY).
 func (c *Conv2D[T]) VJP(dx, x, _, dy *Mat[T], grads bool, alpha T) {
 	b := dy.Rows
 	p := c.OH * c.OW
-	c.dyt.Resize(b*p, c.OutC)
+	if dx != nil {
+		dx.Resize(b, c.InC*c.H*c.W)
+		dx.Zero()
+		c.dcols.Resize(c.InC*c.K*c.K, p)
+	}
 	for n := 0; n < b; n++ {
-		dr := dy.Row(n)
-		for q := 0; q < p; q++ {
-			dst := c.dyt.Row(n*p + q)
-			for oc := range dst {
-				dst[oc] = dr[oc*p+q]
-			}
-		}
-	}
-	if grads {
-		c.im2col(x)
-		tensor.Gemm(true, false, alpha, &c.dyt, &c.cols, 1, c.Wt.Grad)
-		if c.B != nil {
-			tensor.SumRows(c.B.Grad.Data, alpha, &c.dyt)
-		}
-	}
-	if dx == nil {
-		return
-	}
-	kk := c.InC * c.K * c.K
-	c.dcols.Resize(b*p, kk)
-	tensor.Gemm(false, false, 1, &c.dyt, c.Wt.Value, 0, &c.dcols)
-	dx.Resize(b, c.InC*c.H*c.W)
-	dx.Zero()
-	hw := c.H * c.W
-	for n := 0; n < b; n++ {
-		dxs := dx.Row(n)
-		for oh := 0; oh < c.OH; oh++ {
-			for ow := 0; ow < c.OW; ow++ {
-				row := c.dcols.Row(n*p + oh*c.OW + ow)
-				i := 0
-				for ch := 0; ch < c.InC; ch++ {
-					plane := dxs[ch*hw : (ch+1)*hw]
-					for kh := 0; kh < c.K; kh++ {
-						ih := oh*c.Stride - c.Pad + kh
-						for kw := 0; kw < c.K; kw++ {
-							iw := ow*c.Stride - c.Pad + kw
-							if ih >= 0 && ih < c.H && iw >= 0 && iw < c.W {
-								plane[ih*c.W+iw] += row[i]
-							}
-							i++
-						}
+		dyn := tensor.Mat[T]{Rows: c.OutC, Cols: p, Data: dy.Row(n)}
+		if grads {
+			c.im2col(x.Row(n))
+			tensor.Gemm(false, true, alpha, &dyn, &c.cols, 1, c.Wt.Grad)
+			if c.B != nil {
+				g := c.B.Grad.Data
+				for oc := range g {
+					var s T
+					for _, v := range dyn.Data[oc*p : (oc+1)*p] {
+						s += v
 					}
+					g[oc] += alpha * s
 				}
 			}
+		}
+		if dx != nil {
+			tensor.Gemm(true, false, 1, c.Wt.Value, &dyn, 0, &c.dcols)
+			c.col2im(dx.Row(n))
 		}
 	}
 }
