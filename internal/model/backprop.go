@@ -7,15 +7,10 @@ import "github.com/pctrain/pctrain/internal/tensor"
 // parameter's Grad (callers zero them first). It returns the summed
 // per-sample loss and the number of correct predictions.
 //
-// It works with deltas δ_v = ∂ℓ/∂mu_v per sample; parameter gradients are
-// scaled by 1/B (PC-SPEC §1, rule 2).
+// It works with deltas δ_v = ∂ℓ/∂mu_v per sample, gathering each vertex's
+// delta from its uses (GatherGrad); parameter gradients are scaled by 1/B
+// (PC-SPEC §1, rule 2).
 func (g *Graph[T]) Backprop(ws *Workspace[T], x *Mat[T], labels []int, loss Loss[T]) (float64, int) {
-	if ws.delta == nil {
-		ws.delta = make([]*Mat[T], len(g.Vertices))
-		for i := range ws.delta {
-			ws.delta[i] = &Mat[T]{}
-		}
-	}
 	out := g.Output()
 	logits := g.Forward(ws, x)
 	correct := CountCorrect(logits, labels)
@@ -23,14 +18,12 @@ func (g *Graph[T]) Backprop(ws *Workspace[T], x *Mat[T], labels []int, loss Loss
 	sum := loss.OutputError(ws.delta[out], logits, labels)
 	tensor.Scale(-1, ws.delta[out].Data)
 	alpha := 1 / T(x.Rows)
+	var want [4]bool
 	for v := out; v >= 1; v-- {
-		p := g.Vertices[v].Inputs[0]
-		in := x
-		var din *Mat[T]
-		if p > 0 {
-			in, din = ws.Mu[p], ws.delta[p]
+		if v != out {
+			g.GatherGrad(ws, ws.delta[v], v)
 		}
-		g.VJPVertex(ws, v, in, ws.delta[v], din, true, alpha)
+		g.VJPVertex(ws, v, ws.delta[v], g.HiddenInputs(v, want[:0]), true, alpha)
 	}
 	return sum, correct
 }

@@ -2,91 +2,232 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
 // Vertex is a node of the computational graph. Vertex 0 of a Graph is the
-// input; every other vertex v predicts its value as
+// input; every other vertex v predicts its value from its parents:
 //
-//	mu_v = Layers[K-1](… Layers[0](x_parent))
+//	mu_v = Layers(combine(Pre_1(x_p1), …, Pre_n(x_pn)))
 //
-// so an MLP vertex l > 1 holds [act, dense] and applies phi_{l-1} to its
-// parent's value node, as PC-SPEC §1 writes mu_l = phi_{l-1}(x_{l-1}) W_lᵀ + b_l.
+// An MLP vertex l > 1 has one input and Layers [act, dense]: it applies
+// phi_{l-1} to its parent's value node, as PC-SPEC §1 writes
+// mu_l = phi_{l-1}(x_{l-1}) W_lᵀ + b_l.
 type Vertex[T tensor.Float] struct {
 	Name string
-	// Inputs are the parent vertices. Only single-parent vertices exist
-	// so far; the graph validates that.
+	// Inputs are the parent vertices (earlier in the graph's order).
 	Inputs []int
+	// Pre, if set, holds a chain of layers per input applied before the
+	// inputs are combined (e.g. an activation); nil chains pass through.
+	Pre [][]Layer[T]
+	// Combine joins several inputs: "add" (sum), "concat" (rows joined
+	// in input order: features, or channels of feature maps) or "mul"
+	// (element-wise product). Unused for one input.
+	Combine string
+	// Layers are applied to the combined input; none makes the vertex
+	// the combination itself (or an identity for one input).
 	Layers []Layer[T]
 	// Shape is the shape of one sample's value at this vertex.
 	Shape Shape
 	// Level is the distance to the output vertex (output = 0), PC-SPEC §3.
 	Level int
+	// Identity marks vertices inserted on skip edges to level the graph.
+	Identity bool
 }
+
+// Edge is one use of a vertex's value: input slot Slot of vertex Child.
+type Edge struct{ Child, Slot int }
 
 // Graph is a levelled computational graph. Vertices are stored in
 // topological order: parents before children, the output last.
 type Graph[T tensor.Float] struct {
 	Vertices []*Vertex[T]
+	// Children[v] lists the uses of vertex v, by ascending child index.
+	Children [][]Edge
 	params   []*Param[T]
 }
 
-// NewGraph checks shapes and computes levels. vertices[0] is the input
-// vertex (no layers) with its Shape set.
+// NewGraph checks inputs and shapes, computes levels (the longest distance
+// to the output) and levels the graph: every edge between hidden vertices
+// that skips k > 1 levels gets k−1 identity vertices (PC-SPEC §3, "Any
+// computational graph"). Edges from the clamped input need none: no error
+// flows into it. vertices[0] is the input vertex with its Shape set.
+// Parameters shared by several layers (tied weights) are listed once.
 func NewGraph[T tensor.Float](vertices []*Vertex[T]) (*Graph[T], error) {
 	if len(vertices) < 2 {
 		return nil, fmt.Errorf("model: a graph needs an input and at least one other vertex")
 	}
-	g := &Graph[T]{Vertices: vertices}
-	children := make([][]int, len(vertices))
 	for v := 1; v < len(vertices); v++ {
 		vx := vertices[v]
-		if len(vx.Inputs) != 1 {
-			return nil, fmt.Errorf("model: vertex %q: exactly one input is supported, got %d", vx.Name, len(vx.Inputs))
+		if len(vx.Inputs) == 0 {
+			return nil, fmt.Errorf("model: vertex %q has no inputs", vx.Name)
 		}
-		p := vx.Inputs[0]
-		if p < 0 || p >= v {
-			return nil, fmt.Errorf("model: vertex %q: input %d is not an earlier vertex", vx.Name, p)
-		}
-		children[p] = append(children[p], v)
-		s := vertices[p].Shape
-		for _, l := range vx.Layers {
-			var err error
-			if s, err = l.OutShape(s); err != nil {
-				return nil, fmt.Errorf("model: vertex %q: %v", vx.Name, err)
+		for _, p := range vx.Inputs {
+			if p < 0 || p >= v {
+				return nil, fmt.Errorf("model: vertex %q: input %d is not an earlier vertex", vx.Name, p)
 			}
 		}
-		vx.Shape = s
-		for _, l := range vx.Layers {
-			g.params = append(g.params, l.Params()...)
+		if vx.Pre != nil && len(vx.Pre) != len(vx.Inputs) {
+			return nil, fmt.Errorf("model: vertex %q: %d input chains for %d inputs", vx.Name, len(vx.Pre), len(vx.Inputs))
+		}
+		if err := vx.inferShape(vertices); err != nil {
+			return nil, fmt.Errorf("model: vertex %q: %v", vx.Name, err)
 		}
 	}
-	// Levels: distance to the output along children; a levelled graph has
-	// one length for every path (checked).
+	children := childrenOf(vertices)
 	out := len(vertices) - 1
-	for v := out; v >= 0; v-- {
-		if v == out {
-			vertices[v].Level = 0
-			continue
-		}
+	for v := out - 1; v >= 0; v-- {
 		if len(children[v]) == 0 {
 			return nil, fmt.Errorf("model: vertex %q does not reach the output", vertices[v].Name)
 		}
-		if len(children[v]) > 1 {
-			// Backprop and PC overwrite, not accumulate, a parent's
-			// gradient; fan-out needs accumulation first.
-			return nil, fmt.Errorf("model: vertex %q feeds %d vertices; only chains are supported so far", vertices[v].Name, len(children[v]))
-		}
-		lvl := vertices[children[v][0]].Level + 1
-		for _, c := range children[v][1:] {
-			if vertices[c].Level+1 != lvl {
-				return nil, fmt.Errorf("model: vertex %q: paths to the output differ in length", vertices[v].Name)
+	}
+	setLevels(vertices, children)
+	vertices = insertIdentities(vertices)
+	g := &Graph[T]{Vertices: vertices, Children: childrenOf(vertices)}
+	setLevels(vertices, g.Children)
+	seen := map[*Param[T]]bool{}
+	for _, vx := range vertices {
+		for _, l := range vx.allLayers() {
+			for _, p := range l.Params() {
+				if !seen[p] {
+					seen[p] = true
+					g.params = append(g.params, p)
+				}
 			}
 		}
-		vertices[v].Level = lvl
 	}
 	return g, nil
+}
+
+func (vx *Vertex[T]) allLayers() []Layer[T] {
+	var ls []Layer[T]
+	for _, c := range vx.Pre {
+		ls = append(ls, c...)
+	}
+	return append(ls, vx.Layers...)
+}
+
+func chainShape[T tensor.Float](layers []Layer[T], s Shape) (Shape, error) {
+	for _, l := range layers {
+		var err error
+		if s, err = l.OutShape(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (vx *Vertex[T]) inferShape(vertices []*Vertex[T]) error {
+	var shapes []Shape
+	for i, p := range vx.Inputs {
+		s := vertices[p].Shape
+		if vx.Pre != nil {
+			var err error
+			if s, err = chainShape(vx.Pre[i], s); err != nil {
+				return fmt.Errorf("input %q: %v", vertices[p].Name, err)
+			}
+		}
+		shapes = append(shapes, s)
+	}
+	s := shapes[0]
+	if len(shapes) > 1 {
+		switch vx.Combine {
+		case "add", "mul":
+			for i, o := range shapes[1:] {
+				if !sameShape(o, s) {
+					return fmt.Errorf("%s of inputs with shapes %v and %v (input %q)", vx.Combine, s, o, vertices[vx.Inputs[i+1]].Name)
+				}
+			}
+		case "concat":
+			total := 0
+			for _, o := range shapes {
+				total += o.Size()
+			}
+			s = Shape{total}
+			if len(shapes[0]) == 3 {
+				ch := 0
+				for i, o := range shapes {
+					if len(o) != 3 || o[1] != shapes[0][1] || o[2] != shapes[0][2] {
+						return fmt.Errorf("concat of feature maps %v and %v (input %q): heights and widths must match", shapes[0], o, vertices[vx.Inputs[i]].Name)
+					}
+					ch += o[0]
+				}
+				s = Shape{ch, shapes[0][1], shapes[0][2]}
+			}
+		default:
+			return fmt.Errorf("%d inputs need combine add, concat or mul (got %q)", len(shapes), vx.Combine)
+		}
+	}
+	var err error
+	vx.Shape, err = chainShape(vx.Layers, s)
+	return err
+}
+
+func sameShape(a, b Shape) bool {
+	if len(a) != len(b) {
+		return a.Size() == b.Size() && (len(a) == 1 || len(b) == 1)
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func childrenOf[T tensor.Float](vertices []*Vertex[T]) [][]Edge {
+	ch := make([][]Edge, len(vertices))
+	for c, vx := range vertices {
+		for slot, p := range vx.Inputs {
+			ch[p] = append(ch[p], Edge{Child: c, Slot: slot})
+		}
+	}
+	return ch
+}
+
+// setLevels sets each vertex's level to its longest distance to the output;
+// the input sits one level above the highest vertex.
+func setLevels[T tensor.Float](vertices []*Vertex[T], children [][]Edge) {
+	out := len(vertices) - 1
+	top := 0
+	for v := out; v >= 1; v-- {
+		lvl := 0
+		for _, e := range children[v] {
+			lvl = max(lvl, vertices[e.Child].Level+1)
+		}
+		vertices[v].Level = lvl
+		top = max(top, lvl)
+	}
+	vertices[0].Level = top + 1
+}
+
+// insertIdentities returns the vertices with identity vertices on every
+// hidden edge that skips levels, keeping topological order.
+func insertIdentities[T tensor.Float](vertices []*Vertex[T]) []*Vertex[T] {
+	index := make([]int, len(vertices)) // old → new
+	var out []*Vertex[T]
+	for v, vx := range vertices {
+		for slot, p := range vx.Inputs {
+			if p == 0 {
+				vx.Inputs[slot] = 0
+				continue
+			}
+			gap := vertices[p].Level - vx.Level
+			src := index[p]
+			for k := 1; k < gap; k++ {
+				id := &Vertex[T]{Name: fmt.Sprintf("%s~%s.%d", vertices[p].Name, vx.Name, k), Inputs: []int{src},
+					Shape: vertices[p].Shape, Identity: true}
+				out = append(out, id)
+				src = len(out) - 1
+			}
+			vx.Inputs[slot] = src
+		}
+		index[v] = len(out)
+		out = append(out, vx)
+	}
+	return out
 }
 
 // Output returns the index of the output vertex.
@@ -96,7 +237,7 @@ func (g *Graph[T]) Output() int { return len(g.Vertices) - 1 }
 // vertex. Z-IL needs Depth inference steps.
 func (g *Graph[T]) Depth() int { return g.Vertices[0].Level }
 
-// Params returns every parameter in checkpoint order.
+// Params returns every parameter in checkpoint order, shared ones once.
 func (g *Graph[T]) Params() []*Param[T] { return g.params }
 
 // ZeroGrad clears every parameter gradient.
@@ -115,57 +256,48 @@ func (g *Graph[T]) NumParams() int {
 	return n
 }
 
-// Workspace holds the per-batch buffers of a graph: the intermediate values
-// inside each vertex and scratch space for their VJPs. Buffers are sized on
-// first use and reused, so steady-state passes do not allocate.
-type Workspace[T tensor.Float] struct {
-	// H[v][k] is the input of layer k of vertex v for k ≥ 1 (H[v][0] is
-	// unused: layer 0 reads the parent's value directly); Mu[v] is the
-	// vertex's prediction.
-	H  [][]*Mat[T]
-	Mu []*Mat[T]
-	d  [][]*Mat[T]
-	// deriv[v][k] caches f'(x) of element-wise layer k of vertex v from
-	// the last forward pass.
-	deriv [][]*Mat[T]
-	// delta[v] is ∂ℓ/∂mu_v during Backprop.
-	delta []*Mat[T]
-}
-
-// NewWorkspace allocates empty buffers for g.
-func NewWorkspace[T tensor.Float](g *Graph[T]) *Workspace[T] {
-	n := len(g.Vertices)
-	ws := &Workspace[T]{H: make([][]*Mat[T], n), Mu: make([]*Mat[T], n), d: make([][]*Mat[T], n), deriv: make([][]*Mat[T], n)}
+// Describe lists the vertices with their inputs, levels, shapes and layers.
+func (g *Graph[T]) Describe() string {
+	var b strings.Builder
 	for v, vx := range g.Vertices {
-		ws.Mu[v] = &Mat[T]{}
-		ws.H[v] = make([]*Mat[T], len(vx.Layers))
-		ws.d[v] = make([]*Mat[T], len(vx.Layers))
-		ws.deriv[v] = make([]*Mat[T], len(vx.Layers))
-		for k := range vx.Layers {
-			ws.H[v][k] = &Mat[T]{}
-			ws.d[v][k] = &Mat[T]{}
-			ws.deriv[v][k] = &Mat[T]{}
+		var ins []string
+		for _, p := range vx.Inputs {
+			ins = append(ins, g.Vertices[p].Name)
 		}
+		var ls []string
+		for i, c := range vx.Pre {
+			for _, l := range c {
+				ls = append(ls, fmt.Sprintf("%s(in %d)", l.Kind(), i))
+			}
+		}
+		if len(vx.Inputs) > 1 {
+			ls = append(ls, vx.Combine)
+		}
+		n := 0
+		for _, l := range vx.allLayers() {
+			for _, p := range l.Params() {
+				n += len(p.Value.Data)
+			}
+		}
+		for _, l := range vx.Layers {
+			ls = append(ls, l.Kind())
+		}
+		kind := strings.Join(ls, " → ")
+		switch {
+		case v == 0:
+			kind = "input (clamped)"
+		case vx.Identity:
+			kind = "identity (inserted)"
+		case kind == "":
+			kind = "identity"
+		}
+		fmt.Fprintf(&b, "%4d  %-16s level %-3d shape %-14v in %-24s %s", v, vx.Name, vx.Level, vx.Shape, strings.Join(ins, ","), kind)
+		if n > 0 {
+			fmt.Fprintf(&b, "  [%d params]", n)
+		}
+		b.WriteByte('\n')
 	}
-	return ws
-}
-
-// ForwardVertex sets ws.Mu[v] = f_v(in).
-func (g *Graph[T]) ForwardVertex(ws *Workspace[T], v int, in *Mat[T]) {
-	layers := g.Vertices[v].Layers
-	x := in
-	for k, l := range layers {
-		y := ws.Mu[v]
-		if k+1 < len(layers) {
-			y = ws.H[v][k+1]
-		}
-		if dl, ok := l.(derivLayer[T]); ok {
-			dl.ForwardDeriv(y, ws.deriv[v][k], x)
-		} else {
-			l.Forward(y, x)
-		}
-		x = y
-	}
+	return b.String()
 }
 
 // derivLayer is an element-wise layer that computes its derivative in the
@@ -175,62 +307,311 @@ type derivLayer[T tensor.Float] interface {
 	VJPDeriv(dx, d, dy *Mat[T])
 }
 
-// VJPVertex back-propagates dmu (a vector in mu_v's space) through vertex
-// v, whose last forward pass read in. It sets din = J_vᵀ·dmu when din is
-// non-nil and, when grads is true, adds alpha·∂⟨dmu, mu_v⟩/∂θ_v to the
-// vertex's parameter gradients.
-func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, in, dmu, din *Mat[T], grads bool, alpha T) {
-	layers := g.Vertices[v].Layers
-	dy := dmu
-	// Without din, the pass stops below the lowest layer with parameters.
+// chain holds the buffers of one layer chain: h[k] is the output of layer k.
+type chain[T tensor.Float] struct {
+	layers []Layer[T]
+	h      []*Mat[T]
+	d      []*Mat[T]
+	deriv  []*Mat[T]
+	in     *Mat[T] // the input of the last forward
+}
+
+func newChain[T tensor.Float](layers []Layer[T], out *Mat[T]) *chain[T] {
+	c := &chain[T]{layers: layers}
+	for k := range layers {
+		h := &Mat[T]{}
+		if k == len(layers)-1 && out != nil {
+			h = out
+		}
+		c.h = append(c.h, h)
+		c.d = append(c.d, &Mat[T]{})
+		c.deriv = append(c.deriv, &Mat[T]{})
+	}
+	return c
+}
+
+// forward runs the chain on in and returns its output (in itself for an
+// empty chain).
+func (c *chain[T]) forward(in *Mat[T]) *Mat[T] {
+	c.in = in
+	x := in
+	for k, l := range c.layers {
+		if dl, ok := l.(derivLayer[T]); ok {
+			dl.ForwardDeriv(c.h[k], c.deriv[k], x)
+		} else {
+			l.Forward(c.h[k], x)
+		}
+		x = c.h[k]
+	}
+	return x
+}
+
+func (c *chain[T]) hasParams() bool {
+	for _, l := range c.layers {
+		if len(l.Params()) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// vjp back-propagates dy through the chain's last forward pass. It writes
+// Jᵀ·dy into dx when dx is non-nil (copying for an empty chain) and, with
+// grads, adds alpha-scaled parameter gradients. Without dx it stops below
+// the lowest layer with parameters.
+func (c *chain[T]) vjp(dy, dx *Mat[T], grads bool, alpha T) {
 	lowest := 0
-	if din == nil {
+	if dx == nil {
 		if !grads {
 			return
 		}
-		for lowest < len(layers) && len(layers[lowest].Params()) == 0 {
+		for lowest < len(c.layers) && len(c.layers[lowest].Params()) == 0 {
 			lowest++
 		}
 	}
-	for k := len(layers) - 1; k >= lowest; k-- {
-		x, y := in, ws.Mu[v]
+	if len(c.layers) == 0 {
+		if dx != nil {
+			dx.CopyFrom(dy)
+		}
+		return
+	}
+	for k := len(c.layers) - 1; k >= lowest; k-- {
+		x := c.in
 		if k > 0 {
-			x = ws.H[v][k]
+			x = c.h[k-1]
 		}
-		if k+1 < len(layers) {
-			y = ws.H[v][k+1]
-		}
-		var dx *Mat[T]
+		var out *Mat[T]
 		switch {
-		case k > lowest:
-			dx = ws.d[v][k]
-		case k > 0 && din != nil:
-			dx = ws.d[v][k]
-		case din != nil:
-			dx = din
+		case k > lowest, k > 0 && dx != nil:
+			out = c.d[k]
+		case dx != nil:
+			out = dx
 		}
-		if dl, ok := layers[k].(derivLayer[T]); ok {
-			if dx != nil {
-				dl.VJPDeriv(dx, ws.deriv[v][k], dy)
+		if dl, ok := c.layers[k].(derivLayer[T]); ok {
+			if out != nil {
+				dl.VJPDeriv(out, c.deriv[k], dy)
 			}
 		} else {
-			layers[k].VJP(dx, x, y, dy, grads, alpha)
+			c.layers[k].VJP(out, x, c.h[k], dy, grads, alpha)
 		}
-		dy = dx
+		dy = out
 	}
+}
+
+// Workspace holds the per-batch buffers of a graph: every chain's
+// intermediate values, combinations, and the gradient each vertex sends to
+// each of its inputs. Buffers are sized on first use and reused.
+type Workspace[T tensor.Float] struct {
+	// Mu[v] is vertex v's prediction from its last forward pass.
+	Mu []*Mat[T]
+	// Contrib[v][slot] is J_{v,slot}ᵀ·dmu from the last VJPVertex of v
+	// that asked for it: what v sends back to its input slot.
+	Contrib [][]*Mat[T]
+	pre     [][]*chain[T]
+	main    []*chain[T]
+	branch  [][]*Mat[T] // outputs of the input chains
+	comb    []*Mat[T]
+	dcomb   []*Mat[T]
+	dbranch []*Mat[T]
+	delta   []*Mat[T] // ∂ℓ/∂mu_v during Backprop
+}
+
+// NewWorkspace allocates empty buffers for g.
+func NewWorkspace[T tensor.Float](g *Graph[T]) *Workspace[T] {
+	n := len(g.Vertices)
+	ws := &Workspace[T]{Mu: make([]*Mat[T], n), Contrib: make([][]*Mat[T], n), pre: make([][]*chain[T], n),
+		main: make([]*chain[T], n), branch: make([][]*Mat[T], n), comb: make([]*Mat[T], n), dcomb: make([]*Mat[T], n),
+		dbranch: make([]*Mat[T], n), delta: make([]*Mat[T], n)}
+	for v, vx := range g.Vertices {
+		ws.Mu[v] = &Mat[T]{}
+		ws.main[v] = newChain(vx.Layers, ws.Mu[v])
+		ws.comb[v], ws.dcomb[v], ws.dbranch[v], ws.delta[v] = &Mat[T]{}, &Mat[T]{}, &Mat[T]{}, &Mat[T]{}
+		for i := range vx.Inputs {
+			var layers []Layer[T]
+			if vx.Pre != nil {
+				layers = vx.Pre[i]
+			}
+			ws.pre[v] = append(ws.pre[v], newChain(layers, nil))
+			ws.branch[v] = append(ws.branch[v], nil)
+			ws.Contrib[v] = append(ws.Contrib[v], &Mat[T]{})
+		}
+	}
+	return ws
+}
+
+// ForwardVertex sets ws.Mu[v] = f_v(ins), ins holding the values of v's
+// inputs in order.
+func (g *Graph[T]) ForwardVertex(ws *Workspace[T], v int, ins []*Mat[T]) {
+	vx := g.Vertices[v]
+	for i, in := range ins {
+		ws.branch[v][i] = ws.pre[v][i].forward(in)
+	}
+	c := ws.branch[v][0]
+	if len(ins) > 1 {
+		c = ws.comb[v]
+		combine(c, vx.Combine, ws.branch[v])
+	}
+	if len(vx.Layers) == 0 {
+		ws.Mu[v].CopyFrom(c)
+		return
+	}
+	ws.main[v].forward(c)
+}
+
+func combine[T tensor.Float](dst *Mat[T], op string, parts []*Mat[T]) {
+	rows := parts[0].Rows
+	switch op {
+	case "add":
+		dst.CopyFrom(parts[0])
+		for _, p := range parts[1:] {
+			tensor.Axpy(1, p.Data, dst.Data)
+		}
+	case "mul":
+		dst.CopyFrom(parts[0])
+		for _, p := range parts[1:] {
+			pd := p.Data[:len(dst.Data)]
+			for i := range dst.Data {
+				dst.Data[i] *= pd[i]
+			}
+		}
+	case "concat":
+		cols := 0
+		for _, p := range parts {
+			cols += p.Cols
+		}
+		dst.Resize(rows, cols)
+		for r := 0; r < rows; r++ {
+			row := dst.Row(r)
+			off := 0
+			for _, p := range parts {
+				off += copy(row[off:], p.Row(r))
+			}
+		}
+	}
+}
+
+// VJPVertex back-propagates dmu (a vector in mu_v's space) through vertex
+// v's last forward pass. For every input slot with want[slot] it sets
+// ws.Contrib[v][slot] = J_{v,slot}ᵀ·dmu; with grads it adds
+// alpha·∂⟨dmu, mu_v⟩/∂θ_v to the vertex's parameter gradients. want may be
+// nil (no input gradients).
+func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, dmu *Mat[T], want []bool, grads bool, alpha T) {
+	vx := g.Vertices[v]
+	var needBuf [8]bool
+	need := needBuf[:0]
+	any := false
+	for i := range vx.Inputs {
+		n := (want != nil && want[i]) || (grads && ws.pre[v][i].hasParams())
+		need = append(need, n)
+		any = any || n
+	}
+	// Back through the main chain to the combined input.
+	var dc *Mat[T]
+	if any {
+		dc = ws.dcomb[v]
+		if len(vx.Inputs) == 1 && len(ws.pre[v][0].layers) == 0 {
+			dc = ws.Contrib[v][0]
+		}
+	}
+	ws.main[v].vjp(dmu, dc, grads, alpha)
+	if dc == nil {
+		return
+	}
+	for i := range vx.Inputs {
+		if !need[i] {
+			continue
+		}
+		db := dc
+		if len(vx.Inputs) > 1 {
+			db = ws.dbranch[v]
+			splitGrad(db, vx.Combine, dc, ws.branch[v], i)
+		}
+		var dx *Mat[T]
+		if want != nil && want[i] {
+			dx = ws.Contrib[v][i]
+		}
+		if dx == db {
+			continue
+		}
+		ws.pre[v][i].vjp(db, dx, grads, alpha)
+	}
+}
+
+// splitGrad sets db to the part of the combined gradient dc that belongs to
+// input i.
+func splitGrad[T tensor.Float](db *Mat[T], op string, dc *Mat[T], parts []*Mat[T], i int) {
+	switch op {
+	case "add":
+		db.CopyFrom(dc)
+	case "mul":
+		db.CopyFrom(dc)
+		for j, p := range parts {
+			if j == i {
+				continue
+			}
+			pd := p.Data[:len(db.Data)]
+			for k := range db.Data {
+				db.Data[k] *= pd[k]
+			}
+		}
+	case "concat":
+		off := 0
+		for _, p := range parts[:i] {
+			off += p.Cols
+		}
+		n := parts[i].Cols
+		db.Resize(dc.Rows, n)
+		for r := 0; r < dc.Rows; r++ {
+			copy(db.Row(r), dc.Row(r)[off:off+n])
+		}
+	}
+}
+
+// GatherGrad sets dst = Σ over the uses (c, slot) of vertex p of
+// ws.Contrib[c][slot], in ascending child order — the one summation order
+// that backprop and the PC methods share.
+func (g *Graph[T]) GatherGrad(ws *Workspace[T], dst *Mat[T], p int) {
+	for k, e := range g.Children[p] {
+		src := ws.Contrib[e.Child][e.Slot]
+		if k == 0 {
+			dst.CopyFrom(src)
+			continue
+		}
+		tensor.Axpy(1, src.Data, dst.Data)
+	}
+}
+
+// Inputs returns the values of v's inputs during a feed-forward pass: the
+// input batch x or the parents' predictions. buf is reused.
+func (g *Graph[T]) inputsFF(ws *Workspace[T], v int, x *Mat[T], buf []*Mat[T]) []*Mat[T] {
+	buf = buf[:0]
+	for _, p := range g.Vertices[v].Inputs {
+		if p == 0 {
+			buf = append(buf, x)
+		} else {
+			buf = append(buf, ws.Mu[p])
+		}
+	}
+	return buf
 }
 
 // Forward runs the feed-forward pass (every value equal to its prediction)
 // from the batch x and returns the output prediction (logits). The returned
 // matrix belongs to ws.
 func (g *Graph[T]) Forward(ws *Workspace[T], x *Mat[T]) *Mat[T] {
+	var buf [4]*Mat[T]
 	for v := 1; v < len(g.Vertices); v++ {
-		p := g.Vertices[v].Inputs[0]
-		in := x
-		if p > 0 {
-			in = ws.Mu[p]
-		}
-		g.ForwardVertex(ws, v, in)
+		g.ForwardVertex(ws, v, g.inputsFF(ws, v, x, buf[:0]))
 	}
 	return ws.Mu[g.Output()]
+}
+
+// HiddenInputs reports, per input slot of v, whether the parent is a hidden
+// vertex (not the clamped input); buf is reused.
+func (g *Graph[T]) HiddenInputs(v int, buf []bool) []bool {
+	buf = buf[:0]
+	for _, p := range g.Vertices[v].Inputs {
+		buf = append(buf, p != 0)
+	}
+	return buf
 }

@@ -18,9 +18,13 @@ type Engine[T tensor.Float] struct {
 	eps    []*Mat[T]
 	grad   []*Mat[T] // ∂F/∂x
 	vel    []*Mat[T] // value-node momentum
-	tmp    []*Mat[T] // VJP of the child, per vertex
-	child  []int     // the child of each vertex (−1 for the output)
+	tmp    []*Mat[T] // Σ of the children's VJPs, per vertex
 	levels [][]int   // levels[t]: vertices at level t
+	// ins[v] holds the current values of v's inputs; hidden[v] says which
+	// input slots are hidden vertices (they receive gradients).
+	ins       [][]*Mat[T]
+	hidden    [][]bool
+	fromInput []bool // every input of v is the clamped input
 
 	muPrev []*Mat[T] // predictions before the latest predictTracked
 
@@ -35,7 +39,7 @@ type Engine[T tensor.Float] struct {
 // NewEngine prepares an engine for g with loss.
 func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T] {
 	n := len(g.Vertices)
-	e := &Engine[T]{G: g, Loss: loss, ws: model.NewWorkspace(g), child: make([]int, n)}
+	e := &Engine[T]{G: g, Loss: loss, ws: model.NewWorkspace(g)}
 	mk := func() []*Mat[T] {
 		s := make([]*Mat[T], n)
 		for i := range s {
@@ -46,11 +50,16 @@ func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T]
 	e.x, e.eps, e.grad, e.vel, e.tmp, e.mu0, e.muPrev = mk(), mk(), mk(), mk(), mk(), mk(), mk()
 	e.masked = &Mat[T]{}
 	e.open = make([][]bool, n)
-	for i := range e.child {
-		e.child[i] = -1
-	}
+	e.ins = make([][]*Mat[T], n)
+	e.hidden = make([][]bool, n)
+	e.fromInput = make([]bool, n)
 	for v := 1; v < n; v++ {
-		e.child[g.Vertices[v].Inputs[0]] = v
+		e.ins[v] = make([]*Mat[T], len(g.Vertices[v].Inputs))
+		e.hidden[v] = g.HiddenInputs(v, nil)
+		e.fromInput[v] = true
+		for _, h := range e.hidden[v] {
+			e.fromInput[v] = e.fromInput[v] && !h
+		}
 	}
 	e.levels = make([][]int, g.Depth()+1)
 	for v, vx := range g.Vertices {
@@ -75,7 +84,13 @@ type Result struct {
 	Steps, Samples int
 }
 
-func (e *Engine[T]) parentValue(v int) *Mat[T] { return e.x[e.G.Vertices[v].Inputs[0]] }
+// inputs returns the current values of v's inputs.
+func (e *Engine[T]) inputs(v int) []*Mat[T] {
+	for i, p := range e.G.Vertices[v].Inputs {
+		e.ins[v][i] = e.x[p]
+	}
+	return e.ins[v]
+}
 
 // feedForward clamps x_0 to the input, sets every other x_v = mu_v
 // (condition C1 of Z-IL, and IL's initialisation) and computes the output
@@ -84,7 +99,7 @@ func (e *Engine[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
 	e.x[0] = in
 	out := e.G.Output()
 	for v := 1; v <= out; v++ {
-		e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		e.G.ForwardVertex(e.ws, v, e.inputs(v))
 		e.x[v].CopyFrom(e.ws.Mu[v])
 		if v < out {
 			e.eps[v].Resize(in.Rows, e.ws.Mu[v].Cols)
@@ -100,8 +115,8 @@ func (e *Engine[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
 func (e *Engine[T]) predict(labels []int) float64 {
 	out := e.G.Output()
 	for v := 1; v <= out; v++ {
-		if e.G.Vertices[v].Inputs[0] != 0 {
-			e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		if !e.fromInput[v] {
+			e.G.ForwardVertex(e.ws, v, e.inputs(v))
 		}
 		if v < out {
 			tensor.Sub(e.eps[v], e.x[v], e.ws.Mu[v])
@@ -129,13 +144,13 @@ func (e *Engine[T]) stepValues(gamma T) {
 func (e *Engine[T]) predictTracked(labels []int) {
 	out := e.G.Output()
 	for v := 1; v <= out; v++ {
-		if e.G.Vertices[v].Inputs[0] == 0 {
+		if e.fromInput[v] {
 			continue
 		}
 		if v < out {
 			e.muPrev[v].CopyFrom(e.ws.Mu[v])
 		}
-		e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		e.G.ForwardVertex(e.ws, v, e.inputs(v))
 		if v < out {
 			subDiff(e.eps[v].Data, e.ws.Mu[v].Data, e.muPrev[v].Data)
 		}
@@ -171,29 +186,34 @@ func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
 	r.Energy += r.EnergyLevels[out]
 }
 
-// xGradients sets grad[v] = ∂F/∂x_v = eps_v − J_cᵀ eps_c for every hidden
-// vertex, from the current state.
+// xGradients sets grad[v] = ∂F/∂x_v = eps_v − Σ_c J_{c,v}ᵀ eps_c for every
+// hidden vertex (c over the uses of v), from the current state.
 func (e *Engine[T]) xGradients() {
 	out := e.G.Output()
+	for c := 1; c <= out; c++ {
+		if !e.fromInput[c] {
+			e.G.VJPVertex(e.ws, c, e.eps[c], e.hidden[c], false, 0)
+		}
+	}
 	for v := 1; v < out; v++ {
-		c := e.child[v]
-		e.G.VJPVertex(e.ws, c, e.x[v], e.eps[c], e.tmp[v], false, 0)
+		e.G.GatherGrad(e.ws, e.tmp[v], v)
 		tensor.Sub(e.grad[v], e.eps[v], e.tmp[v])
 	}
 }
 
 // paramGrads adds −(1/B)·J_θᵀ eps_v to the gradients of vertex v's
-// parameters, with the presynaptic values of the current state.
+// parameters, with the presynaptic values of the current state (the
+// vertex's last forward pass).
 func (e *Engine[T]) paramGrads(v int, eps *Mat[T]) {
-	e.G.VJPVertex(e.ws, v, e.parentValue(v), eps, nil, true, -1/T(eps.Rows))
+	e.G.VJPVertex(e.ws, v, eps, nil, true, -1/T(eps.Rows))
 }
 
 // predictAll is predict including the vertices fed by the clamped input
 // (whose predictions predict reuses); for tests that change parameters.
 func (e *Engine[T]) predictAll(labels []int) float64 {
 	for v := 1; v <= e.G.Output(); v++ {
-		if e.G.Vertices[v].Inputs[0] == 0 {
-			e.G.ForwardVertex(e.ws, v, e.parentValue(v))
+		if e.fromInput[v] {
+			e.G.ForwardVertex(e.ws, v, e.inputs(v))
 		}
 	}
 	return e.predict(labels)

@@ -67,17 +67,22 @@ func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule)
 			e.stepValues(g)
 		}
 	} else {
-		// At step t only the vertices at level t carry new errors. The x
-		// step of their parents, x_p ← x_p − γ(eps_p − J_cᵀ eps_c) with
-		// eps_p = 0, gives eps_p = γ·J_cᵀ eps_c and x_p = mu_p + eps_p.
+		// At step t only the vertices at level t carry new errors. They
+		// take their parameter gradients and send J_cᵀ eps_c to their
+		// inputs; a vertex p at level t+1, whose error was 0, then steps
+		// to x_p = mu_p + γ·Σ_c J_{c,p}ᵀ eps_c, so eps_p = γ·Σ_c J_{c,p}ᵀ eps_c.
 		for t := 0; t < depth; t++ {
 			for _, v := range e.levels[t] {
-				p := e.G.Vertices[v].Inputs[0]
+				e.G.VJPVertex(e.ws, v, e.eps[v], e.hidden[v], true, -1/T(in.Rows))
+			}
+			if t+1 >= len(e.levels) {
+				continue
+			}
+			for _, p := range e.levels[t+1] {
 				if p == 0 {
-					e.paramGrads(v, e.eps[v])
 					continue
 				}
-				e.G.VJPVertex(e.ws, v, e.x[p], e.eps[v], e.eps[p], true, -1/T(in.Rows))
+				e.G.GatherGrad(e.ws, e.eps[p], p)
 				if g != 1 {
 					tensor.Scale(g, e.eps[p].Data)
 				}
