@@ -101,7 +101,8 @@ func exp32(x float32) float32 {
 	case x > 88:
 		return float32(math.Inf(1))
 	}
-	fx := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	// floor(x·log2 e + ½) by truncation of a value made positive (x ≥ −87).
+	fx := float32(int32(x*1.44269504088896341+0.5+128) - 128)
 	x -= fx * 0.693359375
 	x -= fx * -2.12194440e-4
 	z := x * x
@@ -175,7 +176,11 @@ func (a *Act[T]) ForwardDeriv(y, d, x *Mat[T]) {
 	dd := d.Data[:len(x.Data)]
 	if a.A.FDF32 != nil {
 		if xs, ok := any(x.Data).([]float32); ok {
-			fdf32(a.A.FDF32, any(yd).([]float32), any(dd).([]float32), xs)
+			if a.A.Name == "gelu" {
+				geluSlice32(any(yd).([]float32), any(dd).([]float32), xs)
+			} else {
+				fdf32(a.A.FDF32, any(yd).([]float32), any(dd).([]float32), xs)
+			}
 			return
 		}
 	}
@@ -206,6 +211,16 @@ func (a *Act[T]) VJP(dx, x, _, dy *Mat[T], _ bool, _ T) {
 	dxd := dx.Data[:len(x.Data)]
 	for i, v := range x.Data {
 		dxd[i] = T(df(float64(v))) * dyd[i]
+	}
+}
+
+// geluSlice32 is geluFDF32 over slices, written out so the loop body
+// inlines.
+func geluSlice32(y, d, x []float32) {
+	y = y[:len(x)]
+	d = d[:len(x)]
+	for i, v := range x {
+		y[i], d[i] = geluFDF32(v)
 	}
 }
 

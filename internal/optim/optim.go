@@ -102,25 +102,31 @@ func sgdStep[T tensor.Float](p, g, buf []T, lr, mom, wd T, nesterov bool) {
 	}
 }
 
-// adamStep follows PyTorch's Adam/AdamW update formulas.
+// adamStep follows PyTorch's Adam/AdamW update formulas:
+// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², and
+// p ← p − lr/bc1 · m / (√v/√bc2 + eps), with AdamW first decaying p by
+// (1 − lr·wd) and Adam adding wd·p to g. Loop invariants are hoisted: one
+// square root and one division per element.
 func adamStep[T tensor.Float](p, g, m, v []T, lr, b1, b2, eps, bc1, bc2, wd float64, decoupled bool) {
 	g = g[:len(p)]
 	m = m[:len(p)]
 	v = v[:len(p)]
-	sbc2 := math.Sqrt(bc2)
+	step := lr / bc1
+	invSbc2 := 1 / math.Sqrt(bc2)
+	decay := 1.0
+	l2 := wd
+	if decoupled {
+		decay, l2 = 1-lr*wd, 0
+	}
+	c1, c2 := 1-b1, 1-b2
 	for i := range p {
 		pi := float64(p[i])
-		gi := float64(g[i])
-		if decoupled {
-			pi -= lr * wd * pi
-		} else {
-			gi += wd * pi
-		}
-		mi := b1*float64(m[i]) + (1-b1)*gi
-		vi := b2*float64(v[i]) + (1-b2)*gi*gi
+		gi := float64(g[i]) + l2*pi
+		pi *= decay
+		mi := b1*float64(m[i]) + c1*gi
+		vi := b2*float64(v[i]) + c2*gi*gi
 		m[i], v[i] = T(mi), T(vi)
-		pi -= lr / bc1 * mi / (math.Sqrt(vi)/sbc2 + eps)
-		p[i] = T(pi)
+		p[i] = T(pi - step*mi/(math.Sqrt(vi)*invSbc2+eps))
 	}
 }
 

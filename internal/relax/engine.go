@@ -28,7 +28,11 @@ type Engine[T tensor.Float] struct {
 
 	muPrev []*Mat[T] // predictions before the latest predictTracked
 
-	levelBuf []float64
+	levelBuf  []float64
+	seqEnergy []float64 // Σ eps² per vertex, from sequential Z-IL
+	// valuesStale: x_v = mu_v + eps_v has not been written yet (sequential
+	// Z-IL); Values writes it.
+	valuesStale bool
 
 	// Fa-Z-IL trigger state.
 	mu0    []*Mat[T]
@@ -61,6 +65,7 @@ func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T]
 			e.fromInput[v] = e.fromInput[v] && !h
 		}
 	}
+	e.seqEnergy = make([]float64, n)
 	e.levels = make([][]int, g.Depth()+1)
 	for v, vx := range g.Vertices {
 		e.levels[vx.Level] = append(e.levels[vx.Level], v)
@@ -96,12 +101,33 @@ func (e *Engine[T]) inputs(v int) []*Mat[T] {
 // (condition C1 of Z-IL, and IL's initialisation) and computes the output
 // error. It returns the summed loss and the correct count.
 func (e *Engine[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
+	return e.feedForwardValues(in, labels, true)
+}
+
+// feedForwardValues is feedForward; without setValues the value nodes are
+// left for the caller to write (sequential Z-IL sets each x_v = mu_v + eps_v
+// at its level's step and reads predictions from the workspace until then).
+func (e *Engine[T]) feedForwardValues(in *Mat[T], labels []int, setValues bool) (float64, int) {
 	e.x[0] = in
 	out := e.G.Output()
+	var buf [4]*Mat[T]
 	for v := 1; v <= out; v++ {
-		e.G.ForwardVertex(e.ws, v, e.inputs(v))
-		e.x[v].CopyFrom(e.ws.Mu[v])
-		if v < out {
+		ins := e.inputs(v)
+		if !setValues {
+			ins = buf[:0]
+			for _, p := range e.G.Vertices[v].Inputs {
+				if p == 0 {
+					ins = append(ins, in)
+				} else {
+					ins = append(ins, e.ws.Mu[p])
+				}
+			}
+		}
+		e.G.ForwardVertex(e.ws, v, ins)
+		if setValues {
+			e.x[v].CopyFrom(e.ws.Mu[v])
+		}
+		if v < out && setValues {
 			e.eps[v].Resize(in.Rows, e.ws.Mu[v].Cols)
 			e.eps[v].Zero()
 		}
@@ -171,6 +197,11 @@ func subDiff[T tensor.Float](eps, mu, prev []T) {
 
 // energy fills r's energy fields from the current errors and output loss.
 func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
+	e.energyFrom(r, nil, outLoss, batch)
+}
+
+// energyFrom is energy with Σ eps_v² given per vertex (nil: computed).
+func (e *Engine[T]) energyFrom(r *Result, sumSq []float64, outLoss float64, batch int) {
 	out := e.G.Output()
 	if len(e.levelBuf) != out+1 {
 		e.levelBuf = make([]float64, out+1)
@@ -179,7 +210,13 @@ func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
 	r.Energy = 0
 	r.Samples = batch
 	for v := 1; v < out; v++ {
-		r.EnergyLevels[v] = 0.5 * tensor.SumSq(e.eps[v].Data) / float64(batch)
+		var sq float64
+		if sumSq != nil {
+			sq = sumSq[v]
+		} else {
+			sq = tensor.SumSq(e.eps[v].Data)
+		}
+		r.EnergyLevels[v] = 0.5 * sq / float64(batch)
 		r.Energy += r.EnergyLevels[v]
 	}
 	r.EnergyLevels[out] = outLoss / float64(batch)
@@ -218,3 +255,19 @@ func (e *Engine[T]) predictAll(labels []int) float64 {
 	}
 	return e.predict(labels)
 }
+
+// Values returns the value nodes x_v after the last batch (x[0] is the
+// input). The slice and matrices belong to the engine.
+func (e *Engine[T]) Values() []*Mat[T] {
+	if e.valuesStale {
+		for v := 1; v < e.G.Output(); v++ {
+			tensor.Add(e.x[v], e.ws.Mu[v], e.eps[v])
+		}
+		e.x[e.G.Output()].CopyFrom(e.ws.Mu[e.G.Output()])
+		e.valuesStale = false
+	}
+	return e.x
+}
+
+// Errors returns the prediction errors eps_v after the last batch.
+func (e *Engine[T]) Errors() []*Mat[T] { return e.eps }

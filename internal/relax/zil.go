@@ -52,7 +52,8 @@ func (s Schedule) String() string {
 // synchronous-semantics pitfall).
 func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule) Result {
 	var r Result
-	r.Loss, r.Correct = e.feedForward(in, labels)
+	e.valuesStale = false
+	r.Loss, r.Correct = e.feedForwardValues(in, labels, sched == Parallel)
 	depth := e.G.Depth()
 	g := T(gamma)
 	if sched == Parallel {
@@ -71,6 +72,9 @@ func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule)
 		// take their parameter gradients and send J_cᵀ eps_c to their
 		// inputs; a vertex p at level t+1, whose error was 0, then steps
 		// to x_p = mu_p + γ·Σ_c J_{c,p}ᵀ eps_c, so eps_p = γ·Σ_c J_{c,p}ᵀ eps_c.
+		// No later step reads x_p, so it is materialised only on request
+		// (Values), which keeps the schedule at backprop's cost.
+		e.valuesStale = true
 		for t := 0; t < depth; t++ {
 			for _, v := range e.levels[t] {
 				e.G.VJPVertex(e.ws, v, e.eps[v], e.hidden[v], true, -1/T(in.Rows))
@@ -86,9 +90,12 @@ func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule)
 				if g != 1 {
 					tensor.Scale(g, e.eps[p].Data)
 				}
-				tensor.Add(e.x[p], e.ws.Mu[p], e.eps[p])
+				e.seqEnergy[p] = tensor.SumSq(e.eps[p].Data)
 			}
 		}
+		r.Steps = depth
+		e.energyFrom(&r, e.seqEnergy, r.Loss, in.Rows)
+		return r
 	}
 	r.Steps = depth
 	e.energy(&r, r.Loss, in.Rows)

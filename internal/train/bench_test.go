@@ -3,10 +3,12 @@ package train
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/optim"
+	"github.com/pctrain/pctrain/internal/relax"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -85,4 +87,98 @@ func BenchmarkVGG5StepBP(b *testing.B) {
 }
 func BenchmarkVGG5StepPC7(b *testing.B) {
 	benchModel(b, "pc", []int{3, 32, 32}, 10, func(c *config.Config) { c.Model.Type = "vgg5"; c.PC.Steps = 7 })
+}
+
+// BenchmarkRatioZILOverBP times Z-IL (sequential) and BP steps alternately
+// on the same weights and batch, so machine noise hits both alike, and
+// reports the ratio of their total times (PC-SPEC: Z-IL costs what BP
+// costs; the AAAI paper reports 1.01–1.03).
+func BenchmarkRatioZILOverBP(b *testing.B) { benchRatio(b, "zil", mnistMLP, nil) }
+
+// BenchmarkRatioPC8OverBP is the same for inference learning with T = 8.
+func BenchmarkRatioPC8OverBP(b *testing.B) { benchRatio(b, "pc", mnistMLP, nil) }
+
+// BenchmarkRatioZILParallelOverBP: the parallel schedule does ≈ depth× the work.
+func BenchmarkRatioZILParallelOverBP(b *testing.B) {
+	benchRatio(b, "zil", mnistMLP, func(c *config.Config) { c.ZIL.Schedule = "parallel" })
+}
+
+// benchRatio times gradient computations only; BenchmarkRatioUpdate*
+// include the optimizer step both methods share.
+func benchRatio(b *testing.B, method string, sizes []int, mutate func(*config.Config)) {
+	benchRatioOpt(b, method, sizes, mutate, false)
+}
+
+func BenchmarkRatioUpdateZILOverBP(b *testing.B) { benchRatioOpt(b, "zil", mnistMLP, nil, true) }
+
+func benchRatioOpt(b *testing.B, method string, sizes []int, mutate func(*config.Config), withOpt bool) {
+	cfg := config.Default()
+	cfg.Model.Sizes = sizes
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	g, err := BuildModel[float32](&cfg, []int{sizes[0]}, sizes[len(sizes)-1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if err := g.Init(rng, "default"); err != nil {
+		b.Fatal(err)
+	}
+	loss, _ := model.NewLoss[float32](cfg.Loss)
+	m0, _ := NewMethod(method, &cfg, g, loss)
+	bp0, _ := NewMethod("bp", &cfg, g, loss)
+	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
+	m, bp := m0, bp0
+	if withOpt {
+		m = stepping[float32]{m0, opt}
+		bp = stepping[float32]{bp0, opt}
+	}
+	const bs = 128
+	x := tensor.New[float32](bs, sizes[0])
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int, bs)
+	for i := range labels {
+		labels[i] = rng.IntN(sizes[len(sizes)-1])
+	}
+	var tm, tb time.Duration
+	for i := 0; i < 5; i++ { // warm up buffers
+		m.Grad(x, labels)
+		bp.Grad(x, labels)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Alternate the order so neither method always runs on a cache
+		// the other warmed.
+		if i%2 == 0 {
+			s := time.Now()
+			bp.Grad(x, labels)
+			tb += time.Since(s)
+		}
+		s := time.Now()
+		m.Grad(x, labels)
+		tm += time.Since(s)
+		if i%2 == 1 {
+			s := time.Now()
+			bp.Grad(x, labels)
+			tb += time.Since(s)
+		}
+	}
+	b.ReportMetric(float64(tm)/float64(tb), method+"/bp")
+	b.ReportMetric(float64(tm.Microseconds())/float64(b.N), "µs/"+method)
+	b.ReportMetric(float64(tb.Microseconds())/float64(b.N), "µs/bp")
+}
+
+// stepping adds the optimizer step to a method's Grad, making one update.
+type stepping[T tensor.Float] struct {
+	Method[T]
+	opt *optim.Optimizer[T]
+}
+
+func (s stepping[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
+	r := s.Method.Grad(x, labels)
+	s.opt.Step(1e-12)
+	return r
 }
