@@ -14,6 +14,7 @@ import (
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/relax"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -104,6 +105,8 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 		if name != "bp" {
 			t.Hooks.AfterGrad, agreement = agreementHook(t, opts.Steps)
 		}
+		t.Hooks.EpochStart = func(epoch, start, batches int) { rep.EpochStart(epoch+1, mc.Train.Epochs, batches, start) }
+		t.Hooks.Batch = func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) }
 		t.Hooks.Epoch = func(m EpochMetrics, _ *Trainer[T]) error {
 			mr.Epochs = append(mr.Epochs, m)
 			rep.EpochEnd(m)
