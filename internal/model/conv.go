@@ -278,6 +278,68 @@ func (l *Pool2D[T]) Forward(y, x *Mat[T]) {
 	}
 }
 
+// ForwardDeriv is Forward that also records, for max pooling, the index of
+// each window's maximum in d (as T: exact below 2^24), so VJPDeriv routes
+// gradients without searching the windows again.
+func (l *Pool2D[T]) ForwardDeriv(y, d, x *Mat[T]) {
+	if !l.Max {
+		l.Forward(y, x)
+		return
+	}
+	y.Resize(x.Rows, l.C*l.OH*l.OW)
+	d.Resize(x.Rows, l.C*l.OH*l.OW)
+	hw, ohw := l.H*l.W, l.OH*l.OW
+	for n := 0; n < x.Rows; n++ {
+		xs, ys, ds := x.Row(n), y.Row(n), d.Row(n)
+		for ch := 0; ch < l.C; ch++ {
+			plane := xs[ch*hw : (ch+1)*hw]
+			for oh := 0; oh < l.OH; oh++ {
+				for ow := 0; ow < l.OW; ow++ {
+					i := l.argmax(plane, oh, ow)
+					o := ch*ohw + oh*l.OW + ow
+					ys[o] = plane[i]
+					ds[o] = T(ch*hw + i)
+				}
+			}
+		}
+	}
+}
+
+// VJPDeriv is VJP from the indices ForwardDeriv recorded.
+func (l *Pool2D[T]) VJPDeriv(dx, d, dy *Mat[T]) {
+	dx.Resize(dy.Rows, l.C*l.H*l.W)
+	dx.Zero()
+	if !l.Max {
+		hw, ohw := l.H*l.W, l.OH*l.OW
+		inv := 1 / T(l.K*l.K)
+		for n := 0; n < dy.Rows; n++ {
+			dxs, dys := dx.Row(n), dy.Row(n)
+			for ch := 0; ch < l.C; ch++ {
+				dplane := dxs[ch*hw : (ch+1)*hw]
+				g := dys[ch*ohw : (ch+1)*ohw]
+				for oh := 0; oh < l.OH; oh++ {
+					for ow := 0; ow < l.OW; ow++ {
+						gv := g[oh*l.OW+ow] * inv
+						for kh := 0; kh < l.K; kh++ {
+							row := dplane[(oh*l.Stride+kh)*l.W+ow*l.Stride:]
+							for kw := 0; kw < l.K; kw++ {
+								row[kw] += gv
+							}
+						}
+					}
+				}
+			}
+		}
+		return
+	}
+	for n := 0; n < dy.Rows; n++ {
+		dxs, dys, ds := dx.Row(n), dy.Row(n), d.Row(n)
+		for o, g := range dys {
+			dxs[int(ds[o])] += g
+		}
+	}
+}
+
 func (l *Pool2D[T]) VJP(dx, x, _, dy *Mat[T], _ bool, _ T) {
 	if dx == nil {
 		return

@@ -127,3 +127,23 @@ func TestSequentialErrors(t *testing.T) {
 		t.Fatalf("VGG-5 has %d parameters, want %d", g.NumParams(), want)
 	}
 }
+
+// The cached-index path (ForwardDeriv/VJPDeriv, used inside graphs) equals
+// Forward/VJP.
+func TestPoolDerivPathMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	for _, max := range []bool{true, false} {
+		l, _ := NewPool2D[float64](max, Shape{3, 5, 6}, 2, 2)
+		x := randMat(rng, 4, 90)
+		y1, y2, d := &Mat[float64]{}, &Mat[float64]{}, &Mat[float64]{}
+		l.Forward(y1, x)
+		l.ForwardDeriv(y2, d, x)
+		dy := randMat(rng, 4, y1.Cols)
+		dx1, dx2 := &Mat[float64]{}, &Mat[float64]{}
+		l.VJP(dx1, x, y1, dy, false, 0)
+		l.VJPDeriv(dx2, d, dy)
+		if tensor.MaxAbsDiff(y1.Data, y2.Data) != 0 || tensor.MaxAbsDiff(dx1.Data, dx2.Data) > 1e-15 {
+			t.Fatalf("%s: cached path differs", l.Kind())
+		}
+	}
+}
