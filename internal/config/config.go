@@ -65,7 +65,9 @@ type DataConfig struct {
 
 // ModelConfig describes the network.
 type ModelConfig struct {
-	// Type is mlp (Sizes), cnn (Layers) or vgg5 (PCX's VGG-5 preset).
+	// Type is mlp (Sizes), cnn (Layers), vgg5 (PCX's VGG-5), graph
+	// (Vertices), rnn or lstm (many-to-one over Steps slices of the input,
+	// Hidden units) or resmlp (a residual MLP: Hidden wide, Blocks blocks).
 	Type string `mapstructure:"type" yaml:"type"`
 	// Sizes are the widths from input to output, e.g. [784, 128, 10]
 	// (mlp).
@@ -78,6 +80,20 @@ type ModelConfig struct {
 	//   {dense: {out: 10}}
 	// Parameters of entry i are layers.{i}.weight / .bias.
 	Layers []map[string]any `mapstructure:"layers" yaml:"layers"`
+	// Vertices describe a graph, in order, the last being the output:
+	//   {name: h1, op: dense, in: [input], out: 128}
+	//   {name: h2, op: dense, in: [h1], out: 128, act: gelu}  (act on the inputs)
+	//   {name: s, op: add, in: [h2, h1]}
+	//   {name: x2, op: dense, in: ["input[28:56]"], out: 64, share: x1}
+	// ops: dense, conv, act, add, concat, mul, identity, flatten, maxpool,
+	// avgpool. Parameters are {name}.weight / {name}.bias.
+	Vertices []map[string]any `mapstructure:"vertices" yaml:"vertices"`
+	// Hidden is the width of rnn, lstm and resmlp models.
+	Hidden int `mapstructure:"hidden" yaml:"hidden"`
+	// Steps is the number of time steps of rnn and lstm models.
+	Steps int `mapstructure:"steps" yaml:"steps"`
+	// Blocks is the number of residual blocks of a resmlp.
+	Blocks int `mapstructure:"blocks" yaml:"blocks"`
 	// Activation of hidden values: relu, tanh, sigmoid, gelu, leaky-relu
 	// or linear.
 	Activation string `mapstructure:"activation" yaml:"activation"`
@@ -146,7 +162,8 @@ func Default() Config {
 	return Config{
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
 		Data:  DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
-		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Activation: "gelu", Bias: true, Init: "default"},
+		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
+			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},

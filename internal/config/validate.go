@@ -38,19 +38,35 @@ func (c *Config) Validate() error {
 		bad("data.val_split", "must be in [0, 1) (got %g)", c.Data.ValSplit)
 	}
 	oneOf("data.normalize", c.Data.Normalize, []string{"auto", "none", "scale", "standard"})
-	oneOf("model.type", c.Model.Type, []string{"mlp", "cnn", "vgg5"})
+	oneOf("model.type", c.Model.Type, []string{"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp"})
+	if len(c.Model.Vertices) > 0 && c.Model.Type != "graph" {
+		bad("model.vertices", "is for model.type graph")
+	}
+	if c.Model.Hidden < 1 {
+		bad("model.hidden", "must be ≥ 1 (got %d)", c.Model.Hidden)
+	}
+	if c.Model.Steps < 1 {
+		bad("model.steps", "must be ≥ 1 (got %d)", c.Model.Steps)
+	}
+	if c.Model.Blocks < 0 {
+		bad("model.blocks", "must be ≥ 0 (got %d)", c.Model.Blocks)
+	}
 	switch c.Model.Type {
+	case "graph":
+		if _, err := c.VertexSpecs(); err != nil {
+			p = append(p, err.Error())
+		}
 	case "cnn":
 		if _, err := c.LayerSpecs(); err != nil {
 			p = append(p, err.Error())
 		}
-	case "vgg5":
+	case "mlp":
 		if len(c.Model.Layers) > 0 {
-			bad("model.layers", "must be empty for model.type vgg5 (the preset defines them)")
+			bad("model.layers", "is for model.type cnn; an mlp is described by model.sizes")
 		}
 	default:
 		if len(c.Model.Layers) > 0 {
-			bad("model.layers", "is for model.type cnn; an mlp is described by model.sizes")
+			bad("model.layers", "must be empty for model.type %s (the preset defines them)", c.Model.Type)
 		}
 	}
 	if c.Model.Type == "mlp" {
@@ -218,4 +234,83 @@ func layerSpec(kind string, v any) (model.LayerSpec, error) {
 		return s, fmt.Errorf("unknown layer (valid: conv, act, maxpool, avgpool, flatten, dense)")
 	}
 	return s, nil
+}
+
+// VertexSpecs parses model.vertices.
+func (c *Config) VertexSpecs() ([]model.VertexSpec, error) {
+	if len(c.Model.Vertices) == 0 {
+		return nil, fmt.Errorf("model.vertices: a graph needs vertices, e.g. [{name: h1, op: dense, in: [input], out: 128}, {name: out, op: dense, in: [h1], out: 10, act: gelu}]")
+	}
+	var out []model.VertexSpec
+	for i, m := range c.Model.Vertices {
+		where := fmt.Sprintf("model.vertices[%d]", i)
+		if n, ok := m["name"].(string); ok {
+			where += fmt.Sprintf(" (%s)", n)
+		}
+		var s model.VertexSpec
+		for k, v := range m {
+			var err error
+			switch k {
+			case "name", "op", "share":
+				str, ok := v.(string)
+				if !ok {
+					err = fmt.Errorf("must be a string")
+				}
+				switch k {
+				case "name":
+					s.Name = str
+				case "op":
+					s.Op = str
+				default:
+					s.Share = str
+				}
+			case "in", "act":
+				var list []string
+				switch x := v.(type) {
+				case string:
+					list = []string{x}
+				case []any:
+					for _, e := range x {
+						str, ok := e.(string)
+						if !ok {
+							err = fmt.Errorf("must list strings")
+						}
+						list = append(list, str)
+					}
+				default:
+					err = fmt.Errorf("must be a string or a list of strings")
+				}
+				if k == "in" {
+					s.In = list
+				} else {
+					s.Act = list
+				}
+			case "out", "kernel", "stride", "padding":
+				n, ok := v.(int)
+				if !ok || n < 0 {
+					err = fmt.Errorf("must be a non-negative integer")
+				}
+				switch k {
+				case "out":
+					s.Out = n
+				case "kernel":
+					s.Kernel = n
+				case "stride":
+					s.Stride = n
+				default:
+					s.Padding = n
+				}
+			default:
+				err = fmt.Errorf("unknown field (valid: name, op, in, out, kernel, stride, padding, act, share)")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %v", where, k, err)
+			}
+		}
+		if s.Name == "" || s.Op == "" {
+			return nil, fmt.Errorf("%s: needs name and op", where)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -125,8 +125,16 @@ func (g *Graph[T]) Init(rng *rand.Rand, name string) error {
 	if err != nil {
 		return err
 	}
+	seen := map[*Param[T]]bool{}
 	for _, vx := range g.Vertices {
-		for _, l := range vx.Layers {
+		for _, l := range vx.allLayers() {
+			ps := l.Params()
+			if len(ps) == 0 || seen[ps[0]] {
+				continue // no parameters, or tied to a layer drawn already
+			}
+			for _, p := range ps {
+				seen[p] = true
+			}
 			initLayer(rng, f, l)
 		}
 	}

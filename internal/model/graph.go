@@ -56,6 +56,17 @@ type Graph[T tensor.Float] struct {
 // flows into it. vertices[0] is the input vertex with its Shape set.
 // Parameters shared by several layers (tied weights) are listed once.
 func NewGraph[T tensor.Float](vertices []*Vertex[T]) (*Graph[T], error) {
+	return newGraph(vertices, true)
+}
+
+// NewUnlevelledGraph is NewGraph without identity vertices. It exists for
+// the ablation that shows why they are needed: on a graph with skip edges
+// the parallel Z-IL dynamics then no longer reproduce backprop.
+func NewUnlevelledGraph[T tensor.Float](vertices []*Vertex[T]) (*Graph[T], error) {
+	return newGraph(vertices, false)
+}
+
+func newGraph[T tensor.Float](vertices []*Vertex[T], level bool) (*Graph[T], error) {
 	if len(vertices) < 2 {
 		return nil, fmt.Errorf("model: a graph needs an input and at least one other vertex")
 	}
@@ -84,7 +95,9 @@ func NewGraph[T tensor.Float](vertices []*Vertex[T]) (*Graph[T], error) {
 		}
 	}
 	setLevels(vertices, children)
-	vertices = insertIdentities(vertices)
+	if level {
+		vertices = insertIdentities(vertices)
+	}
 	g := &Graph[T]{Vertices: vertices, Children: childrenOf(vertices)}
 	setLevels(vertices, g.Children)
 	seen := map[*Param[T]]bool{}
@@ -259,6 +272,7 @@ func (g *Graph[T]) NumParams() int {
 // Describe lists the vertices with their inputs, levels, shapes and layers.
 func (g *Graph[T]) Describe() string {
 	var b strings.Builder
+	seen := map[*Param[T]]bool{}
 	for v, vx := range g.Vertices {
 		var ins []string
 		for _, p := range vx.Inputs {
@@ -273,10 +287,15 @@ func (g *Graph[T]) Describe() string {
 		if len(vx.Inputs) > 1 {
 			ls = append(ls, vx.Combine)
 		}
-		n := 0
+		n, shared := 0, 0
 		for _, l := range vx.allLayers() {
 			for _, p := range l.Params() {
-				n += len(p.Value.Data)
+				if seen[p] {
+					shared += len(p.Value.Data)
+				} else {
+					n += len(p.Value.Data)
+				}
+				seen[p] = true
 			}
 		}
 		for _, l := range vx.Layers {
@@ -291,9 +310,12 @@ func (g *Graph[T]) Describe() string {
 		case kind == "":
 			kind = "identity"
 		}
-		fmt.Fprintf(&b, "%4d  %-16s level %-3d shape %-14v in %-24s %s", v, vx.Name, vx.Level, vx.Shape, strings.Join(ins, ","), kind)
+		fmt.Fprintf(&b, "%4d  %-20s level %-3d shape %-14v in %-28s %s", v, vx.Name, vx.Level, vx.Shape, strings.Join(ins, ","), kind)
 		if n > 0 {
 			fmt.Fprintf(&b, "  [%d params]", n)
+		}
+		if shared > 0 {
+			fmt.Fprintf(&b, "  [%d tied params]", shared)
 		}
 		b.WriteByte('\n')
 	}

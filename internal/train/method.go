@@ -84,7 +84,22 @@ func NewMethod[T tensor.Float](name string, cfg *config.Config, g *model.Graph[T
 func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*model.Graph[T], error) {
 	var g *model.Graph[T]
 	var err error
+	n := model.Shape(shape).Size()
 	switch cfg.Model.Type {
+	case "graph":
+		specs, err := cfg.VertexSpecs()
+		if err != nil {
+			return nil, err
+		}
+		if g, err = model.NewGraphFromSpecs[T](model.Shape(shape), specs, cfg.Model.Bias); err != nil {
+			return nil, fmt.Errorf("model.vertices: %v", err)
+		}
+	case "rnn":
+		g, err = model.NewElmanRNN[T](n, cfg.Model.Steps, cfg.Model.Hidden, classes, cfg.Model.Bias)
+	case "lstm":
+		g, err = model.NewLSTM[T](n, cfg.Model.Steps, cfg.Model.Hidden, classes, cfg.Model.Bias)
+	case "resmlp":
+		g, err = model.NewResMLP[T](n, cfg.Model.Hidden, cfg.Model.Blocks, classes, cfg.Model.Activation, cfg.Model.Bias)
 	case "cnn", "vgg5":
 		specs := model.VGG5(cfg.Model.Activation, classes)
 		if cfg.Model.Type == "cnn" {
@@ -98,7 +113,6 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 		g, err = model.NewSequential[T](model.Shape(shape), specs, cfg.Model.Bias)
 	default:
 		sizes := cfg.Model.Sizes
-		n := model.Shape(shape).Size()
 		if sizes[0] != n {
 			return nil, fmt.Errorf("model.sizes: the input size is %d but the samples have %d values (shape %v)", sizes[0], n, shape)
 		}
@@ -111,4 +125,14 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 		return nil, fmt.Errorf("model: the output has %d units but the data has %d classes", out, classes)
 	}
 	return g, nil
+}
+
+// DescribeModel builds cfg's model for the data and returns its levelled
+// graph as text, its parameter count and its depth.
+func DescribeModel(cfg *config.Config, d *Data) (string, int, int, error) {
+	g, err := BuildModel[float64](cfg, d.Shape, d.Classes)
+	if err != nil {
+		return "", 0, 0, userErr("%v", err)
+	}
+	return g.Describe(), g.NumParams(), g.Depth(), nil
 }
