@@ -161,7 +161,7 @@ type TrainConfig struct {
 func Default() Config {
 	return Config{
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
-		Data:  DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
+		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
 			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10},
