@@ -49,9 +49,11 @@ var activations = map[string]Activation{
 		return leakySlope
 	}},
 	"tanh": {Name: "tanh", F: math.Tanh, DF: func(x float64) float64 { t := math.Tanh(x); return 1 - t*t },
-		FDF: func(x float64) (float64, float64) { y := math.Tanh(x); return y, 1 - y*y }},
+		FDF:   func(x float64) (float64, float64) { y := math.Tanh(x); return y, 1 - y*y },
+		FDF32: func(x float32) (float32, float32) { y := tanh32(x); return y, 1 - y*y }},
 	"sigmoid": {Name: "sigmoid", F: sigmoid, DF: func(x float64) float64 { s := sigmoid(x); return s * (1 - s) },
-		FDF: func(x float64) (float64, float64) { y := sigmoid(x); return y, y * (1 - y) }},
+		FDF:   func(x float64) (float64, float64) { y := sigmoid(x); return y, y * (1 - y) },
+		FDF32: func(x float32) (float32, float32) { y := 1 / (1 + exp32(-x)); return y, y * (1 - y) }},
 	// gelu is the exact form x·Φ(x) (PyTorch's nn.GELU() default).
 	"gelu": {Name: "gelu", F: func(x float64) float64 { y, _ := geluFDF(x); return y },
 		DF: func(x float64) float64 { _, d := geluFDF(x); return d }, FDF: geluFDF, FDF32: geluFDF32},
@@ -89,6 +91,41 @@ func geluFDF32(x float32) (float32, float32) {
 	}
 	cdf := 0.5 + 0.5*erf
 	return x * cdf, cdf + x*e*invS2p
+}
+
+// tanh32 is tanh in float32 arithmetic: for |x| ≤ 2 the odd 13/6 rational
+// approximation Eigen uses; beyond, 1 − 2e/(1+e) with e = exp(−2|x|),
+// which keeps the last bits of values near ±1 (and so 1 − y²).
+func tanh32(x float32) float32 {
+	if x > 2 || x < -2 {
+		ax := x
+		if ax < 0 {
+			ax = -ax
+		}
+		e := exp32(-2 * ax)
+		y := 1 - 2*e/(1+e)
+		if x < 0 {
+			return -y
+		}
+		return y
+	}
+	const (
+		a1  = 4.89352455891786e-03
+		a3  = 6.37261928875436e-04
+		a5  = 1.48572235717979e-05
+		a7  = 5.12229709037114e-08
+		a9  = -8.60467152213735e-11
+		a11 = 2.00018790482477e-13
+		a13 = -2.76076847742355e-16
+		b0  = 4.89352518554385e-03
+		b2  = 2.26843463243900e-03
+		b4  = 1.18534705686654e-04
+		b6  = 1.19825839466702e-06
+	)
+	x2 := x * x
+	p := ((((((a13*x2+a11)*x2+a9)*x2+a7)*x2+a5)*x2+a3)*x2 + a1) * x
+	q := ((b6*x2+b4)*x2+b2)*x2 + b0
+	return p / q
 }
 
 // exp32 is exp in float32 arithmetic (Cephes expf: range reduction by

@@ -266,3 +266,20 @@ func TestExp32(t *testing.T) {
 		t.Fatal("exp32 range ends")
 	}
 }
+
+// The float32 paths of tanh and sigmoid stay within a few float32 roundings
+// of the float64 functions, relative to the value (tanh is odd and tiny
+// near 0, where an absolute bound would hide a wrong slope).
+func TestTanhSigmoidFloat32Paths(t *testing.T) {
+	for _, name := range []string{"tanh", "sigmoid"} {
+		a, _ := LookupActivation(name)
+		for x := -20.0; x <= 20; x += 0.00037 {
+			xf := float64(float32(x))
+			y32, d32 := a.FDF32(float32(x))
+			y, d := a.FDF(xf)
+			if math.Abs(float64(y32)-y) > 5e-7*math.Abs(y)+1e-30 || math.Abs(float64(d32)-d) > 2e-6*math.Abs(d)+4e-7 { // 1−y² from a float32 y near ±1 is exact only to ~2 ulps of 1
+				t.Fatalf("%s(%g): float32 (%g, %g), exact (%g, %g)", name, x, y32, d32, y, d)
+			}
+		}
+	}
+}
