@@ -48,8 +48,10 @@ test: setup
 	$(GO) test -tags '$(TAGS)' -count=1 ./...
 	$(GO) test -count=1 ./internal/tensor ./internal/model ./internal/relax
 
-bench: build
-	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 3s ./internal/train
+# pctrain beside PyTorch (if installed: Debian's python3-torch), Z-IL's cost
+# against BP, and peak RSS; see bench/run.sh.
+bench: setup
+	bash bench/run.sh
 
 clean:
 	rm -rf bin

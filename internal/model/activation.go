@@ -213,9 +213,12 @@ func (a *Act[T]) ForwardDeriv(y, d, x *Mat[T]) {
 	dd := d.Data[:len(x.Data)]
 	if a.A.FDF32 != nil {
 		if xs, ok := any(x.Data).([]float32); ok {
-			if a.A.Name == "gelu" {
+			switch a.A.Name {
+			case "gelu":
 				geluSlice32(any(yd).([]float32), any(dd).([]float32), xs)
-			} else {
+			case "tanh":
+				tanhSlice32(any(yd).([]float32), any(dd).([]float32), xs)
+			default:
 				fdf32(a.A.FDF32, any(yd).([]float32), any(dd).([]float32), xs)
 			}
 			return
@@ -258,6 +261,16 @@ func geluSlice32(y, d, x []float32) {
 	d = d[:len(x)]
 	for i, v := range x {
 		y[i], d[i] = geluFDF32(v)
+	}
+}
+
+// tanhSlice32 writes tanh and 1 − tanh² over slices.
+func tanhSlice32(y, d, x []float32) {
+	y = y[:len(x)]
+	d = d[:len(x)]
+	for i, v := range x {
+		t := tanh32(v)
+		y[i], d[i] = t, 1-t*t
 	}
 }
 

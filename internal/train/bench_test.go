@@ -182,3 +182,16 @@ func (s stepping[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
 	s.opt.Step(1e-12)
 	return r
 }
+
+// The reference MLP of `make bench` (bench/torch_ref.py): 784-256-256-10,
+// tanh, softmax cross-entropy, AdamW, batch 128, float32; PC with T = 20.
+var refMLP = []int{784, 256, 256, 10}
+
+func refSettings(c *config.Config) {
+	c.Model.Activation = "tanh"
+	c.PC.Steps, c.PC.XLR, c.PC.XMomentum = 20, 0.05, 0.5
+}
+
+func BenchmarkRefMLPBP(b *testing.B)   { benchStep(b, "bp", refMLP, refSettings) }
+func BenchmarkRefMLPPC20(b *testing.B) { benchStep(b, "pc", refMLP, refSettings) }
+func BenchmarkRefMLPZIL(b *testing.B)  { benchStep(b, "zil", refMLP, refSettings) }

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make bench: pctrain beside the PyTorch reference on this machine, side by
+# side in one run (medians of ROUNDS rounds), for the reference MLP
+# (784-256-256-10, tanh, batch 128, float32): bp, pc (T = 20) and zil;
+# then Z-IL's cost against BP, and the peak RSS of an MNIST training run.
+# PyTorch runs in its best configuration here: OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE unset, one thread; pctrain under the same environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+export OPENBLAS_NUM_THREADS=1
+TAGS=$(printf 'int main(void){return 0;}' | ${CC:-cc} -x c - -lopenblas -o /dev/null >/dev/null 2>&1 && echo openblas || true)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go test -c -tags "$TAGS" -o "$tmp/train.test" ./internal/train
+PY=/usr/bin/python3
+have_torch=0
+if [ -x $PY ] && $PY -c 'import torch' 2>/dev/null; then have_torch=1; else
+  echo "PyTorch not found (Debian: apt-get install python3-torch); reporting pctrain only"; fi
+
+gobench() { # benchmark name → samples/s
+  "$tmp/train.test" -test.run '^$' -test.bench "^$1\$" -test.benchtime "${2:-40x}" | awk '/samples\/s/ {for (i=1;i<=NF;i++) if ($(i+1)=="samples/s") print $i}'
+}
+torchbench() { # method [steps] → samples/s
+  $PY bench/torch_ref.py --model mlp --method "$1" --T 20 --steps "${2:-40}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["samples_per_sec"])'
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+for r in $(seq "$ROUNDS"); do
+  gobench BenchmarkRefMLPBP 100x >> "$tmp/go-bp"
+  gobench BenchmarkRefMLPPC20 20x >> "$tmp/go-pc"
+  gobench BenchmarkRefMLPZIL 100x >> "$tmp/go-zil"
+  if [ $have_torch = 1 ]; then
+    torchbench bp 100 >> "$tmp/py-bp"
+    torchbench pc 20 >> "$tmp/py-pc"
+  fi
+  echo "round $r/$ROUNDS done" >&2
+done
+
+# FLOPs per image (matmuls only): BP = 3 passes × 2·(784·256 + 256·256 + 256·10);
+# PC(T=20) = first-layer prediction once (hoisted: the input is clamped) +
+# 21 predictions and 20 VJPs of the two upper layers + one weight gradient.
+flops_bp=$((6 * (784*256 + 256*256 + 256*10)))
+flops_pc=$((2*784*256 + 41*2*(256*256 + 256*10) + 2*(784*256 + 256*256 + 256*10)))
+printf '\n%-6s %14s %14s %10s %12s\n' method pctrain/s pytorch/s ratio GFLOP/s
+for m in bp pc zil; do
+  g=$(median < "$tmp/go-$m")
+  f=$flops_bp; [ $m = pc ] && f=$flops_pc
+  gf=$(awk -v s="$g" -v f="$f" 'BEGIN {printf "%.1f", s*f/1e9}')
+  if [ $have_torch = 1 ] && [ -s "$tmp/py-$m" ]; then
+    p=$(median < "$tmp/py-$m")
+    printf '%-6s %14.0f %14.0f %10.2f %12s\n' $m "$g" "$p" "$(awk -v a="$g" -v b="$p" 'BEGIN {print a/b}')" "$gf"
+  else
+    printf '%-6s %14.0f %14s %10s %12s\n' $m "$g" - - "$gf"
+  fi
+done
+echo "(pytorch has no zil; GFLOP/s is pctrain's; medians of $ROUNDS rounds, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+
+echo
+echo "Z-IL against BP on the MNIST MLP, timed alternately in one process:"
+"$tmp/train.test" -test.run '^$' -test.bench 'BenchmarkRatio(Update)?ZILOverBP$' -test.benchtime 300x -test.count "$ROUNDS" | grep zil/bp | awk '{print "  " $1 " " $5 " zil/bp"}'
+
+echo
+if [ -d datasets/mnist ] && [ -x /usr/bin/time ]; then
+  go build -tags "$TAGS" -o "$tmp/pctrain" ./cmd/pctrain
+  /usr/bin/time -v "$tmp/pctrain" train -c configs/mnist-pc.yaml --set train.max_steps=300 --out "$tmp/run" -q 2> "$tmp/time.txt" >/dev/null
+  echo "peak RSS of an MNIST MLP pc training run (300 steps): $(awk -F: '/Maximum resident/ {print $2/1024 " MB"}' "$tmp/time.txt")"
+else
+  echo "peak RSS: run 'make data' first (and install 'time') to measure it"
+fi
