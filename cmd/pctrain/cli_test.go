@@ -342,3 +342,56 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("version: %q", r.stdout)
 	}
 }
+
+func TestPlotAndCompareFiles(t *testing.T) {
+	dir := setup(t)
+	for _, m := range []string{"bp", "pc"} {
+		if r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--set", "method="+m, "--out", m); r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+	}
+	r := pctrain(t, dir, "plot", "pc", "bp", "-o", "both.png")
+	if r.code != 0 {
+		t.Fatalf("plot: exit %d %s", r.code, r.stderr)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "both.png")); err != nil || st.Size() < 10000 {
+		t.Fatalf("both.png: %v", err)
+	}
+	if r := pctrain(t, dir, "plot", "nope"); r.code != 2 || !strings.Contains(r.stderr, "nope") {
+		t.Errorf("plot of a missing run: exit %d %q", r.code, r.stderr)
+	}
+	r = pctrain(t, dir, "compare", "zil", "pc", "-c", "tiny.yaml", "-q", "--set", "dtype=float64", "--steps", "5", "--out", "cmp", "--json")
+	if r.code != 0 {
+		t.Fatalf("compare: exit %d %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Methods []struct {
+			Method    string
+			Verdict   string
+			Agreement []struct {
+				RelErr float64 `json:"rel_err"`
+			} `json:"gradient_agreement"`
+			FinalWeights float64 `json:"final_weights_max_abs_diff_to_bp"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("compare --json: %v", err)
+	}
+	for _, m := range rep.Methods {
+		switch m.Method {
+		case "zil":
+			if m.Verdict != "exact" || m.FinalWeights != 0 || len(m.Agreement) != 4 {
+				t.Errorf("zil: verdict %q, final weights differ by %g, %d layers", m.Verdict, m.FinalWeights, len(m.Agreement))
+			}
+		case "pc":
+			if m.Verdict != "differs from BP" || m.FinalWeights == 0 {
+				t.Errorf("pc: verdict %q, final weights differ by %g", m.Verdict, m.FinalWeights)
+			}
+		}
+	}
+	for _, f := range []string{"compare.json", "compare.csv", "compare.png"} {
+		if _, err := os.Stat(filepath.Join(dir, "cmp", f)); err != nil {
+			t.Errorf("compare wrote no %s", f)
+		}
+	}
+}

@@ -35,7 +35,8 @@ and report, for each:
   - loss and accuracy per epoch, seconds per epoch and the time ratio to BP
   - the largest difference between its final weights and BP's
 
-BP always runs as the reference. compare.json and compare.csv go to --out (default
+BP always runs as the reference. compare.json, compare.csv and compare.png (the curves) go to
+--out (default
 runs/compare-<config name>). Methods: ` + fmt.Sprint(config.Methods) + exitStatusHelp,
 		Example: `  pctrain compare pc bp --config configs/mnist-pc.yaml --set train.epochs=1
   pctrain compare zil fa-zil bp --config configs/mnist-mlp-exact.yaml --steps 50

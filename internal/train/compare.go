@@ -15,6 +15,7 @@ import (
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/report"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -232,6 +233,22 @@ func writeCompare(dir string, r *CompareReport) error {
 		return err
 	}); err != nil {
 		return userErr("--out: %v", err)
+	}
+	var runs []report.Run
+	for _, m := range r.Methods {
+		run := report.Run{Name: m.Method}
+		for _, e := range m.Epochs {
+			run.Epochs = append(run.Epochs, report.Epoch{Epoch: e.Epoch, Method: e.Method, TrainLoss: e.TrainLoss, TestLoss: e.TestLoss,
+				TrainAcc: e.TrainAcc, TestAcc: e.TestAcc, EnergyPerLevel: e.EnergyPerLevel, SamplesPerSec: e.SamplesPerSec})
+		}
+		if len(run.Epochs) > 0 {
+			runs = append(runs, run)
+		}
+	}
+	if len(runs) > 0 {
+		if err := model.WriteFileAtomic(filepath.Join(dir, "compare.png"), func(w io.Writer) error { return report.Plot(w, runs) }); err != nil {
+			return userErr("--out: %v", err)
+		}
 	}
 	return model.WriteFileAtomic(filepath.Join(dir, "compare.csv"), func(w io.Writer) error {
 		cw := csv.NewWriter(w)

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/report"
+)
+
+func newPlotCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "plot RUN_DIR... [-o FILE.png]",
+		Short: "Plot loss, accuracy, energy per vertex and samples/s of one or more runs",
+		Long: `Draw four panels from the runs' metrics.jsonl — loss and accuracy per epoch (solid:
+train, dashed: test), the energy of each vertex at the last epoch (log scale; PC methods), and
+samples/s per epoch — with every run overlaid in its own colour, e.g. a pc run beside its bp
+twin. The image goes to -o, or RUN_DIR/plot.png for one run and plot.png for several.` + exitStatusHelp,
+		Example: `  pctrain plot runs/mnist-pc
+  pctrain plot runs/mnist-pc runs/mnist-bp -o pc-vs-bp.png`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("plot needs at least one run directory")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runPlot(args, out, cmd.OutOrStdout()) },
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "PNG file to write")
+	return cmd
+}
+
+func runPlot(dirs []string, out string, stdout io.Writer) error {
+	var runs []report.Run
+	for _, d := range dirs {
+		r, err := report.ReadRun(d)
+		if err != nil {
+			return usageError{err}
+		}
+		runs = append(runs, r)
+	}
+	if out == "" {
+		out = "plot.png"
+		if len(dirs) == 1 {
+			out = filepath.Join(dirs[0], "plot.png")
+		}
+	}
+	if err := model.WriteFileAtomic(out, func(w io.Writer) error { return report.Plot(w, runs) }); err != nil {
+		if os.IsPermission(err) || os.IsNotExist(err) {
+			return usageError{fmt.Errorf("-o %s: %v", out, err)}
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", out)
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package report draws training curves from run directories.
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Epoch is the part of a metrics.jsonl line a plot uses.
+type Epoch struct {
+	Epoch          int       `json:"epoch"`
+	Method         string    `json:"method"`
+	TrainLoss      float64   `json:"train_loss"`
+	TestLoss       float64   `json:"test_loss"`
+	TrainAcc       float64   `json:"train_acc"`
+	TestAcc        float64   `json:"test_acc"`
+	EnergyPerLevel []float64 `json:"energy_per_level"`
+	SamplesPerSec  float64   `json:"samples_per_sec"`
+}
+
+// Run is one run directory's metrics.
+type Run struct {
+	Name   string
+	Epochs []Epoch
+}
+
+// ReadRun reads dir/metrics.jsonl.
+func ReadRun(dir string) (Run, error) {
+	p := filepath.Join(dir, "metrics.jsonl")
+	f, err := os.Open(p)
+	if err != nil {
+		return Run{}, fmt.Errorf("%s: not a run directory (%v)", dir, err)
+	}
+	defer f.Close()
+	r := Run{Name: filepath.Base(filepath.Clean(dir))}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		var e Epoch
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return Run{}, fmt.Errorf("%s:%d: %v", p, n, err)
+		}
+		r.Epochs = append(r.Epochs, e)
+	}
+	if err := sc.Err(); err != nil {
+		return Run{}, fmt.Errorf("%s: %v", p, err)
+	}
+	if len(r.Epochs) == 0 {
+		return Run{}, fmt.Errorf("%s: no epochs recorded yet", p)
+	}
+	return r, nil
+}
+
+// Palette gives each run its colour, in order.
+var Palette = []color.RGBA{
+	{R: 0x1f, G: 0x77, B: 0xb4, A: 255}, {R: 0xd6, G: 0x27, B: 0x28, A: 255}, {R: 0x2c, G: 0xa0, B: 0x2c, A: 255},
+	{R: 0xff, G: 0x7f, B: 0x0e, A: 255}, {R: 0x94, G: 0x67, B: 0xbd, A: 255}, {R: 0x8c, G: 0x56, B: 0x4b, A: 255},
+}
+
+func runColor(i int) color.RGBA { return Palette[i%len(Palette)] }
+
+// Plot draws four panels — loss, accuracy, energy per level (last epoch,
+// log scale) and samples/s per epoch — with every run overlaid, and
+// writes a PNG.
+func Plot(w io.Writer, runs []Run) error {
+	panels := []*plot.Plot{plot.New(), plot.New(), plot.New(), plot.New()}
+	titles := []string{"loss (solid: train, dashed: test)", "accuracy (solid: train, dashed: test)", "energy per vertex, last epoch", "samples/s"}
+	xlabels := []string{"epoch", "epoch", "vertex (input side first)", "epoch"}
+	for i, p := range panels {
+		p.Title.Text = titles[i]
+		p.X.Label.Text = xlabels[i]
+		p.Legend.Top = true
+	}
+	panels[1].Legend.Top = false
+	panels[2].Y.Scale = plot.LogScale{}
+	panels[2].Y.Tick.Marker = plot.LogTicks{}
+	for i, r := range runs {
+		c := runColor(i)
+		label := r.Name
+		if m := r.Epochs[0].Method; m != "" {
+			label += " (" + m + ")"
+		}
+		xy := func(f func(Epoch) float64) plotter.XYs {
+			pts := make(plotter.XYs, len(r.Epochs))
+			for k, e := range r.Epochs {
+				pts[k] = plotter.XY{X: float64(e.Epoch), Y: f(e)}
+			}
+			return pts
+		}
+		add := func(p *plot.Plot, pts plotter.XYs, dashed bool, legend string) error {
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return err
+			}
+			l.Color = c
+			l.Width = vg.Points(2)
+			if dashed {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			p.Add(l)
+			if legend != "" {
+				p.Legend.Add(legend, l)
+			}
+			return nil
+		}
+		if err := add(panels[0], xy(func(e Epoch) float64 { return e.TrainLoss }), false, label); err != nil {
+			return err
+		}
+		if err := add(panels[0], xy(func(e Epoch) float64 { return e.TestLoss }), true, ""); err != nil {
+			return err
+		}
+		if err := add(panels[1], xy(func(e Epoch) float64 { return e.TrainAcc }), false, label); err != nil {
+			return err
+		}
+		if err := add(panels[1], xy(func(e Epoch) float64 { return e.TestAcc }), true, ""); err != nil {
+			return err
+		}
+		last := r.Epochs[len(r.Epochs)-1].EnergyPerLevel
+		var pts plotter.XYs
+		for k, e := range last {
+			if e > 0 {
+				pts = append(pts, plotter.XY{X: float64(k + 1), Y: e})
+			}
+		}
+		if len(pts) > 0 {
+			if err := add(panels[2], pts, false, label); err != nil {
+				return err
+			}
+		}
+		if err := add(panels[3], xy(func(e Epoch) float64 { return e.SamplesPerSec }), false, label); err != nil {
+			return err
+		}
+	}
+	const width, height = 12 * vg.Inch, 8 * vg.Inch
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}, tiles, dc)
+	for r := range canvases {
+		for c := range canvases[r] {
+			panels[r*2+c].Draw(canvases[r][c])
+		}
+	}
+	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+	return err
+}
