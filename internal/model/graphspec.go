@@ -106,6 +106,15 @@ func buildVertex[T tensor.Float](vs []*Vertex[T], index map[string]int, s Vertex
 		vx.Combine = s.Op
 	case "dense", "conv":
 		vx.Combine = "concat"
+		if s.Op == "dense" && len(s.In) > 1 {
+			// A dense layer reads the concatenation of its inputs as
+			// vectors, whatever their shapes.
+			for i, p := range vx.Inputs {
+				if len(vs[p].Shape) > 1 {
+					vx.Pre[i] = append(vx.Pre[i], Flatten[T]{})
+				}
+			}
+		}
 	case "identity", "act", "flatten", "maxpool", "avgpool":
 		if err := single(); err != nil {
 			return nil, err

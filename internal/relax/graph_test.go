@@ -184,3 +184,21 @@ func TestIdentityVerticesAreNeeded(t *testing.T) {
 		t.Errorf("with identity vertices parallel Z-IL differs from BP by %g", d)
 	}
 }
+
+// A ResNet-style conv graph (skips over conv vertices, pooling, a dense
+// head) is exact too.
+func TestZILEqualsBPConvResidual(t *testing.T) {
+	specs := []model.VertexSpec{
+		{Name: "stem", Op: "conv", In: []string{"input"}, Out: 3, Kernel: 3, Padding: 1},
+		{Name: "c1", Op: "conv", In: []string{"stem"}, Out: 3, Kernel: 3, Padding: 1, Act: []string{"gelu"}},
+		{Name: "c2", Op: "conv", In: []string{"c1"}, Out: 3, Kernel: 3, Padding: 1, Act: []string{"tanh"}},
+		{Name: "r", Op: "add", In: []string{"c2", "stem"}},
+		{Name: "p", Op: "avgpool", In: []string{"r"}, Kernel: 2, Act: []string{"relu"}},
+		{Name: "out", Op: "dense", In: []string{"p", "stem"}, Out: 4, Act: []string{"linear", "sigmoid"}},
+	}
+	g, err := model.NewGraphFromSpecs[float64](model.Shape{2, 6, 6}, specs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExact(t, "conv residual", g, "ce", nil, rand.New(rand.NewPCG(71, 72)), 3)
+}
