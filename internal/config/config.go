@@ -155,6 +155,15 @@ type TrainConfig struct {
 	// CheckpointEvery writes checkpoints/epoch-N.safetensors every N
 	// epochs (0 = only last and best).
 	CheckpointEvery int `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	// TelemetryEvery records, every N optimizer steps (and at the first),
+	// a line of telemetry.jsonl: the energy trajectory over inference
+	// steps (pc), energy per vertex, norms of value nodes, weights and
+	// gradients. 0 disables it.
+	TelemetryEvery int `mapstructure:"telemetry_every" yaml:"telemetry_every"`
+	// TelemetryBPCosine adds, to each telemetry line, the cosine between
+	// every parameter's update direction and BP's gradient at the same
+	// weights (one extra backprop pass per recorded step).
+	TelemetryBPCosine bool `mapstructure:"telemetry_bp_cosine" yaml:"telemetry_bp_cosine"`
 }
 
 // Default returns the defaults: PCX's MNIST MLP settings for PC.

@@ -132,6 +132,9 @@ func (c *Config) Validate() error {
 	if c.Train.MaxSteps < 0 {
 		bad("train.max_steps", "must be ≥ 0 (got %d)", c.Train.MaxSteps)
 	}
+	if c.Train.TelemetryEvery < 0 {
+		bad("train.telemetry_every", "must be ≥ 0 (got %d)", c.Train.TelemetryEvery)
+	}
 	if c.Train.CheckpointEvery < 0 {
 		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)
 	}

@@ -10,6 +10,9 @@ type ILSettings struct {
 	LR float64
 	// Momentum is the value-node SGD momentum (0 for plain gradient steps).
 	Momentum float64
+	// Trace, if non-nil, receives the batch-mean energy F before the
+	// first step and after every step (Steps+1 values; telemetry).
+	Trace *[]float64
 }
 
 // IL runs inference learning on one batch (PC-SPEC §3): feed-forward
@@ -28,9 +31,17 @@ func (e *Engine[T]) IL(in *Mat[T], labels []int, s ILSettings) Result {
 		e.vel[v].Resize(in.Rows, e.x[v].Cols)
 		e.vel[v].Zero()
 	}
+	if s.Trace != nil {
+		*s.Trace = append((*s.Trace)[:0], r.Loss/float64(in.Rows))
+	}
 	for t := 0; t < s.Steps; t++ {
 		if t > 0 {
-			e.predict(labels)
+			outLoss := e.predict(labels)
+			if s.Trace != nil {
+				var tr Result
+				e.energy(&tr, outLoss, in.Rows)
+				*s.Trace = append(*s.Trace, tr.Energy)
+			}
 		}
 		e.xGradients()
 		for v := 1; v < out; v++ {
@@ -39,6 +50,9 @@ func (e *Engine[T]) IL(in *Mat[T], labels []int, s ILSettings) Result {
 	}
 	outLoss := e.predict(labels)
 	e.energy(&r, outLoss, in.Rows)
+	if s.Trace != nil && s.Steps > 0 {
+		*s.Trace = append(*s.Trace, r.Energy)
+	}
 	for v := 1; v <= out; v++ {
 		e.paramGrads(v, e.eps[v])
 	}

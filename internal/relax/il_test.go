@@ -148,3 +148,25 @@ func TestILParameterGradient(t *testing.T) {
 		}
 	}
 }
+
+// The energy trace of one IL run lists F after every step: its k-th value
+// is the final energy of an independent run with k steps.
+func TestILTrace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	e := ilNet(t, rng, "tanh", "ce")
+	x, labels := randomBatch(rng, 8, 5, 4)
+	var trace []float64
+	s := ILSettings{Steps: 6, LR: 0.1, Momentum: 0.3, Trace: &trace}
+	e.G.ZeroGrad()
+	r := e.IL(x, labels, s)
+	if len(trace) != 7 || trace[0] != r.Loss/8 || trace[6] != r.Energy {
+		t.Fatalf("trace %v: want 7 values from the loss %g to the final energy %g", trace, r.Loss/8, r.Energy)
+	}
+	for k := 1; k <= 6; k++ {
+		e.G.ZeroGrad()
+		rk := e.IL(x, labels, ILSettings{Steps: k, LR: 0.1, Momentum: 0.3})
+		if math.Abs(rk.Energy-trace[k]) > 1e-15*(1+rk.Energy) {
+			t.Fatalf("trace[%d] = %.17g, a %d-step run ends at %.17g", k, trace[k], k, rk.Energy)
+		}
+	}
+}

@@ -3,6 +3,9 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"math"
+	"strings"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -157,5 +160,97 @@ func TestDivergenceKeepsLastGoodCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Train.OutDir, "summary.json")); err == nil {
 		t.Error("a diverged run wrote summary.json")
+	}
+}
+
+// Telemetry checked against independent computations on a tiny network:
+// the first record's weight norms are those of the checkpoint the run
+// starts from; Z-IL's gradient has cosine 1 with BP's; a pc record's
+// energy trajectory has T+1 values, starts at the batch's loss level and,
+// with a small step, does not increase.
+func TestTelemetry(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeTinyNPZ(t, npz)
+	base := config.Default()
+	base.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 16, Shuffle: true, Normalize: "standard"}
+	base.Model.Sizes = []int{6, 8, 8, 3}
+	base.Train.Epochs = 2
+	base.Train.TelemetryEvery = 5
+	base.Train.TelemetryBPCosine = true
+	base.PC.Steps, base.PC.XLR, base.PC.XMomentum = 6, 0.05, 0
+	// A starting checkpoint whose norms the test computes itself.
+	seedRun := base
+	seedRun.Method, seedRun.Train.Epochs, seedRun.Train.TelemetryEvery = "bp", 1, 0
+	seedRun.Train.OutDir = filepath.Join(dir, "seed")
+	if _, err := Train(context.Background(), &seedRun, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(dir, "seed", "checkpoints", "last.safetensors")
+	ts, _, err := model.ReadSafetensors(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"zil", "pc"} {
+		cfg := base
+		cfg.Method = method
+		cfg.Model.InitFrom = ck
+		cfg.Train.OutDir = filepath.Join(dir, method)
+		if _, err := Train(context.Background(), &cfg, RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(cfg.Train.OutDir, "telemetry.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Split(bytes.TrimSpace(raw), []byte("\n"))
+		// 7 batches per epoch, 2 epochs: steps 1, 6, 11 are recorded.
+		if len(lines) != 3 {
+			t.Fatalf("%s: %d telemetry lines, want 3", method, len(lines))
+		}
+		var recs []Telemetry
+		for _, l := range lines {
+			var r Telemetry
+			if err := json.Unmarshal(l, &r); err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, r)
+		}
+		for name, tt := range ts {
+			if strings.HasPrefix(name, "optim.") {
+				continue
+			}
+			var sq float64
+			for _, v := range tt.Float64s() {
+				sq += v * v
+			}
+			if got := recs[0].WeightNorms[name]; math.Abs(got-math.Sqrt(sq)) > 1e-5*math.Sqrt(sq) {
+				t.Errorf("%s: weight norm of %s %g, checkpoint says %g", method, name, got, math.Sqrt(sq))
+			}
+		}
+		for _, r := range recs {
+			for p, c := range r.BPCosine {
+				if method == "zil" && math.Abs(c-1) > 1e-6 {
+					t.Errorf("zil step %d: cosine with BP of %s is %g, want 1", r.Step, p, c)
+				}
+				if method == "pc" && (c <= 0 || c > 1+1e-6) {
+					t.Errorf("pc step %d: cosine of %s is %g", r.Step, p, c)
+				}
+			}
+			if method == "pc" {
+				tr := r.EnergyTrajectory
+				if len(tr) != 7 {
+					t.Fatalf("pc: trajectory of %d values, want T+1 = 7", len(tr))
+				}
+				for k := 1; k < len(tr); k++ {
+					if tr[k] > tr[k-1]+1e-6 {
+						t.Errorf("pc step %d: energy rose from %g to %g at inference step %d", r.Step, tr[k-1], tr[k], k)
+					}
+				}
+				if len(r.ValueNorms) != 3 || len(r.EnergyPerLevel) != 3 {
+					t.Errorf("pc: %d value norms, %d energies; want one per vertex", len(r.ValueNorms), len(r.EnergyPerLevel))
+				}
+			}
+		}
 	}
 }

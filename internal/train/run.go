@@ -248,6 +248,20 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 			return nil
 		},
 	}
+	if cfg.Train.TelemetryEvery > 0 {
+		tf, err := os.OpenFile(filepath.Join(dir, "telemetry.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, userErr("train.out_dir: %v", unwrapPathErr(err))
+		}
+		defer tf.Close()
+		t.Hooks.Telemetry = func(rec Telemetry) error {
+			line, _ := json.Marshal(rec)
+			if _, err := tf.Write(append(line, '\n')); err != nil {
+				return userErr("train.out_dir: writing telemetry: %v", err)
+			}
+			return nil
+		}
+	}
 	t.Interrupted = func(*Trainer[T]) error {
 		if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
 			return userErr("train.out_dir: writing checkpoint on interrupt: %v", err)

@@ -56,6 +56,8 @@ type Hooks[T tensor.Float] struct {
 	// Epoch is called at the end of every epoch, with the run state to
 	// checkpoint; an error stops the run.
 	Epoch func(m EpochMetrics, state *Trainer[T]) error
+	// Telemetry receives a record every train.telemetry_every steps.
+	Telemetry func(Telemetry) error
 }
 
 // Trainer is the training loop over one model, method and optimizer.
@@ -78,6 +80,8 @@ type Trainer[T tensor.Float] struct {
 	// poison, in tests, turns a step's loss into NaN to exercise the
 	// divergence guard.
 	poison func(step int) bool
+	bpRef  *bpMethod[T] // backprop on the same graph, for telemetry
+	traj   []float64
 }
 
 // NewTrainer builds the model, initialises it from the seed (or
@@ -180,12 +184,29 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				aug := rand.New(rand.NewPCG(cfg.Seed, streamAugment+uint64(t.Pos.Epoch)<<32+uint64(t.Pos.Batch)))
 				scratch = data.Augment(x, t.Data.Shape, aug, cfg.Data.CropPadding, cfg.Data.Flip, fill, scratch)
 			}
+			due := t.telemetryDue()
+			tr, traces := t.Method.(tracer)
+			if due && traces {
+				tr.trace(&t.traj)
+			}
 			r := t.Method.Grad(x, labels[:len(ids)])
+			if due && traces {
+				tr.trace(nil)
+			} else {
+				t.traj = t.traj[:0]
+			}
 			if t.poison != nil && t.poison(t.Pos.Step) {
 				r.Loss = math.NaN()
 			}
 			if err := t.checkFinite(r); err != nil {
 				return err
+			}
+			if due {
+				p := time.Now()
+				if err := t.Hooks.Telemetry(t.telemetry(r, t.traj, x, labels[:len(ids)])); err != nil {
+					return err
+				}
+				paused += time.Since(p)
 			}
 			if t.Hooks.AfterGrad != nil {
 				p := time.Now()

@@ -1,0 +1,108 @@
+package train
+
+import (
+	"math"
+
+	"github.com/pctrain/pctrain/internal/model"
+	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Telemetry is one line of telemetry.jsonl: the state of PC inference and
+// of the parameters at one optimizer step, before the update.
+type Telemetry struct {
+	Epoch  int    `json:"epoch"`
+	Step   int    `json:"step"`
+	Method string `json:"method"`
+	// EnergyTrajectory is the batch-mean F before inference and after each
+	// inference step (pc only).
+	EnergyTrajectory []float64 `json:"energy_trajectory,omitempty"`
+	// EnergyPerLevel is each vertex's energy term at the end of inference
+	// (input side first, the output's loss last).
+	EnergyPerLevel []float64 `json:"energy_per_level,omitempty"`
+	// ValueNorms is, per vertex (input side first), the mean over the
+	// batch of ‖x_v‖ at the end of inference (PC methods).
+	ValueNorms []float64 `json:"value_norms,omitempty"`
+	// WeightNorms and GradNorms are Frobenius norms per parameter.
+	WeightNorms map[string]float64 `json:"weight_norms"`
+	GradNorms   map[string]float64 `json:"grad_norms"`
+	// BPCosine is, per parameter, the cosine between this method's
+	// gradient and BP's at the same weights (train.telemetry_bp_cosine).
+	BPCosine map[string]float64 `json:"bp_cosine,omitempty"`
+}
+
+type tracer interface{ trace(*[]float64) }
+
+type valuer[T tensor.Float] interface{ values() []*tensor.Mat[T] }
+
+// telemetryDue reports whether the step about to run is recorded.
+func (t *Trainer[T]) telemetryDue() bool {
+	n := t.Cfg.Train.TelemetryEvery
+	return n > 0 && t.Hooks.Telemetry != nil && t.Pos.Step%n == 0
+}
+
+// telemetry fills a record after the method's Grad at the current weights.
+func (t *Trainer[T]) telemetry(r relax.Result, traj []float64, x *tensor.Mat[T], labels []int) Telemetry {
+	rec := Telemetry{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Method: t.Method.Name(),
+		WeightNorms: map[string]float64{}, GradNorms: map[string]float64{}}
+	if len(traj) > 0 {
+		rec.EnergyTrajectory = append([]float64(nil), traj...)
+	}
+	if len(r.EnergyLevels) > 1 {
+		rec.EnergyPerLevel = append([]float64(nil), r.EnergyLevels[1:]...)
+	}
+	if vm, ok := t.Method.(valuer[T]); ok {
+		for _, v := range vm.values()[1:] {
+			rec.ValueNorms = append(rec.ValueNorms, meanRowNorm(v))
+		}
+	}
+	params := t.G.Params()
+	for _, p := range params {
+		rec.WeightNorms[p.Name] = math.Sqrt(tensor.SumSq(p.Value.Data))
+		rec.GradNorms[p.Name] = math.Sqrt(tensor.SumSq(p.Grad.Data))
+	}
+	if t.Cfg.Train.TelemetryBPCosine {
+		saved := make([][]T, len(params))
+		for i, p := range params {
+			saved[i] = append([]T(nil), p.Grad.Data...)
+		}
+		if t.bpRef == nil {
+			t.bpRef = &bpMethod[T]{g: t.G, ws: model.NewWorkspace(t.G), loss: t.Loss}
+		}
+		t.bpRef.Grad(x, labels)
+		rec.BPCosine = map[string]float64{}
+		for i, p := range params {
+			rec.BPCosine[p.Name] = cosine(saved[i], p.Grad.Data)
+			copy(p.Grad.Data, saved[i])
+		}
+	}
+	return rec
+}
+
+func meanRowNorm[T tensor.Float](m *tensor.Mat[T]) float64 {
+	if m.Rows == 0 {
+		return 0
+	}
+	var s float64
+	for i := 0; i < m.Rows; i++ {
+		s += math.Sqrt(tensor.SumSq(m.Row(i)))
+	}
+	return s / float64(m.Rows)
+}
+
+// cosine is ⟨a, b⟩ / (‖a‖‖b‖), 1 when both are zero and 0 when one is.
+func cosine[T tensor.Float](a, b []T) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	switch {
+	case na == 0 && nb == 0:
+		return 1
+	case na == 0 || nb == 0:
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
