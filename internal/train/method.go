@@ -37,8 +37,8 @@ type pcMethod[T tensor.Float] struct {
 func (m *pcMethod[T]) Name() string { return "pc" }
 
 // trace makes the next Grad record its energy trajectory into tr.
-func (m *pcMethod[T]) trace(tr *[]float64) { m.s.Trace = tr }
-func (m *pcMethod[T]) values() []*tensor.Mat[T] { return m.e.Values() }
+func (m *pcMethod[T]) trace(tr *[]float64)       { m.s.Trace = tr }
+func (m *pcMethod[T]) values() []*tensor.Mat[T]  { return m.e.Values() }
 func (m *zilMethod[T]) values() []*tensor.Mat[T] { return m.e.Values() }
 func (m *pcMethod[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
 	m.e.G.ZeroGrad()
