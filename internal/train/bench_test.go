@@ -23,13 +23,10 @@ func benchStep(b *testing.B, method string, sizes []int, mutate func(*config.Con
 	})
 }
 
-// benchModel measures one training step on random inputs of the given
-// sample shape.
-func benchModel(b *testing.B, method string, shape []int, classes int, mutate func(*config.Config)) {
-	cfg := config.Default()
-	cfg.Method = method
-	mutate(&cfg)
-	g, err := BuildModel[float32](&cfg, shape, classes)
+// benchSetup builds an initialised float32 model for cfg and a random batch
+// of 128 samples of the given shape.
+func benchSetup(b *testing.B, cfg *config.Config, shape []int, classes int) (*model.Graph[float32], model.Loss[float32], *tensor.Mat[float32], []int) {
+	g, err := BuildModel[float32](cfg, shape, classes)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,11 +35,6 @@ func benchModel(b *testing.B, method string, shape []int, classes int, mutate fu
 		b.Fatal(err)
 	}
 	loss, _ := model.NewLoss[float32](cfg.Loss)
-	m, err := NewMethod(method, &cfg, g, loss)
-	if err != nil {
-		b.Fatal(err)
-	}
-	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
 	const bs = 128
 	x := tensor.New[float32](bs, model.Shape(shape).Size())
 	for i := range x.Data {
@@ -52,12 +44,27 @@ func benchModel(b *testing.B, method string, shape []int, classes int, mutate fu
 	for i := range labels {
 		labels[i] = rng.IntN(classes)
 	}
+	return g, loss, x, labels
+}
+
+// benchModel measures one training step on random inputs of the given
+// sample shape.
+func benchModel(b *testing.B, method string, shape []int, classes int, mutate func(*config.Config)) {
+	cfg := config.Default()
+	cfg.Method = method
+	mutate(&cfg)
+	g, loss, x, labels := benchSetup(b, &cfg, shape, classes)
+	m, err := NewMethod(method, &cfg, g, loss)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.Grad(x, labels)
 		opt.Step(1e-4)
 	}
-	b.ReportMetric(float64(bs*b.N)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(x.Rows*b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 var mnistMLP = []int{784, 128, 128, 128, 10}
@@ -117,15 +124,7 @@ func benchRatioOpt(b *testing.B, method string, sizes []int, mutate func(*config
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	g, err := BuildModel[float32](&cfg, []int{sizes[0]}, sizes[len(sizes)-1])
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	if err := g.Init(rng, "default"); err != nil {
-		b.Fatal(err)
-	}
-	loss, _ := model.NewLoss[float32](cfg.Loss)
+	g, loss, x, labels := benchSetup(b, &cfg, []int{sizes[0]}, sizes[len(sizes)-1])
 	m0, _ := NewMethod(method, &cfg, g, loss)
 	bp0, _ := NewMethod("bp", &cfg, g, loss)
 	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
@@ -133,15 +132,6 @@ func benchRatioOpt(b *testing.B, method string, sizes []int, mutate func(*config
 	if withOpt {
 		m = stepping[float32]{m0, opt}
 		bp = stepping[float32]{bp0, opt}
-	}
-	const bs = 128
-	x := tensor.New[float32](bs, sizes[0])
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
-	labels := make([]int, bs)
-	for i := range labels {
-		labels[i] = rng.IntN(sizes[len(sizes)-1])
 	}
 	var tm, tb time.Duration
 	for i := 0; i < 5; i++ { // warm up buffers
