@@ -212,14 +212,16 @@ func (a *Act[T]) ForwardDeriv(y, d, x *Mat[T]) {
 	yd := y.Data[:len(x.Data)]
 	dd := d.Data[:len(x.Data)]
 	if a.A.FDF32 != nil {
-		if xs, ok := any(x.Data).([]float32); ok {
+		if xs, ok := tensor.F32(x.Data); ok {
+			y32, _ := tensor.F32(yd)
+			d32, _ := tensor.F32(dd)
 			switch a.A.Name {
 			case "gelu":
-				geluSlice32(any(yd).([]float32), any(dd).([]float32), xs)
+				geluSlice32(y32, d32, xs)
 			case "tanh":
-				tanhSlice32(any(yd).([]float32), any(dd).([]float32), xs)
+				tanhSlice32(y32, d32, xs)
 			default:
-				fdf32(a.A.FDF32, any(yd).([]float32), any(dd).([]float32), xs)
+				fdf32(a.A.FDF32, y32, d32, xs)
 			}
 			return
 		}

@@ -332,14 +332,22 @@ type derivLayer[T tensor.Float] interface {
 // chain holds the buffers of one layer chain: h[k] is the output of layer k.
 type chain[T tensor.Float] struct {
 	layers []Layer[T]
-	h      []*Mat[T]
-	d      []*Mat[T]
-	deriv  []*Mat[T]
-	in     *Mat[T] // the input of the last forward
+	// lowestParam is the index of the first layer with parameters
+	// (len(layers) when none); computed once, since Params may allocate.
+	lowestParam int
+	h           []*Mat[T]
+	d           []*Mat[T]
+	deriv       []*Mat[T]
+	in          *Mat[T] // the input of the last forward
 }
 
 func newChain[T tensor.Float](layers []Layer[T], out *Mat[T]) *chain[T] {
-	c := &chain[T]{layers: layers}
+	c := &chain[T]{layers: layers, lowestParam: len(layers)}
+	for k := len(layers) - 1; k >= 0; k-- {
+		if len(layers[k].Params()) > 0 {
+			c.lowestParam = k
+		}
+	}
 	for k := range layers {
 		h := &Mat[T]{}
 		if k == len(layers)-1 && out != nil {
@@ -368,14 +376,7 @@ func (c *chain[T]) forward(in *Mat[T]) *Mat[T] {
 	return x
 }
 
-func (c *chain[T]) hasParams() bool {
-	for _, l := range c.layers {
-		if len(l.Params()) > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (c *chain[T]) hasParams() bool { return c.lowestParam < len(c.layers) }
 
 // vjp back-propagates dy through the chain's last forward pass. It writes
 // Jᵀ·dy into dx when dx is non-nil (copying for an empty chain) and, with
@@ -387,9 +388,7 @@ func (c *chain[T]) vjp(dy, dx *Mat[T], grads bool, alpha T) {
 		if !grads {
 			return
 		}
-		for lowest < len(c.layers) && len(c.layers[lowest].Params()) == 0 {
-			lowest++
-		}
+		lowest = c.lowestParam
 	}
 	if len(c.layers) == 0 {
 		if dx != nil {

@@ -58,14 +58,16 @@ func Gemm[T Float](transA, transB bool, alpha T, a, b *Mat[T], beta T, c *Mat[T]
 	if transB {
 		tb = blas.Trans
 	}
-	switch cd := any(c.Data).(type) {
-	case []float32:
-		backend.F32.Sgemm(ta, tb, m, n, k, float32(alpha), any(a.Data).([]float32), max(a.Cols, 1),
-			any(b.Data).([]float32), max(b.Cols, 1), float32(beta), cd, max(c.Cols, 1))
-	case []float64:
-		backend.F64.Dgemm(ta, tb, m, n, k, float64(alpha), any(a.Data).([]float64), max(a.Cols, 1),
-			any(b.Data).([]float64), max(b.Cols, 1), float64(beta), cd, max(c.Cols, 1))
+	if cd, ok := F32(c.Data); ok {
+		ad, _ := F32(a.Data)
+		bd, _ := F32(b.Data)
+		backend.F32.Sgemm(ta, tb, m, n, k, float32(alpha), ad, max(a.Cols, 1), bd, max(b.Cols, 1), float32(beta), cd, max(c.Cols, 1))
+		return
 	}
+	cd, _ := F64(c.Data)
+	ad, _ := F64(a.Data)
+	bd, _ := F64(b.Data)
+	backend.F64.Dgemm(ta, tb, m, n, k, float64(alpha), ad, max(a.Cols, 1), bd, max(b.Cols, 1), float64(beta), cd, max(c.Cols, 1))
 }
 
 var (

@@ -10,6 +10,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Float is the set of element types pctrain computes in.
@@ -183,4 +184,24 @@ func DType[T Float]() string {
 		return "float32"
 	}
 	return "float64"
+}
+
+// F32 returns s as a []float32 sharing its memory when T is float32; F64
+// likewise for float64. Unlike a conversion through any, they allocate
+// nothing, which keeps training steps allocation-free.
+func F32[T Float](s []T) ([]float32, bool) {
+	var z T
+	if _, ok := any(z).(float32); !ok {
+		return nil, false
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
+}
+
+// F64 is F32 for float64.
+func F64[T Float](s []T) ([]float64, bool) {
+	var z T
+	if _, ok := any(z).(float64); !ok {
+		return nil, false
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
 }

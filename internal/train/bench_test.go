@@ -25,7 +25,7 @@ func benchStep(b *testing.B, method string, sizes []int, mutate func(*config.Con
 
 // benchSetup builds an initialised float32 model for cfg and a random batch
 // of 128 samples of the given shape.
-func benchSetup(b *testing.B, cfg *config.Config, shape []int, classes int) (*model.Graph[float32], model.Loss[float32], *tensor.Mat[float32], []int) {
+func benchSetup(b testing.TB, cfg *config.Config, shape []int, classes int) (*model.Graph[float32], model.Loss[float32], *tensor.Mat[float32], []int) {
 	g, err := BuildModel[float32](cfg, shape, classes)
 	if err != nil {
 		b.Fatal(err)
