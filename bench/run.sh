@@ -31,6 +31,8 @@ for r in $(seq "$ROUNDS"); do
   gobench BenchmarkRefMLPBP 100x >> "$tmp/go-bp"
   gobench BenchmarkRefMLPPC20 20x >> "$tmp/go-pc"
   gobench BenchmarkRefMLPZIL 100x >> "$tmp/go-zil"
+  gobench BenchmarkRefMLPBPSplit2 100x >> "$tmp/go2-bp"
+  gobench BenchmarkRefMLPPC20Split2 20x >> "$tmp/go2-pc"
   if [ $have_torch = 1 ]; then
     torchbench bp 100 >> "$tmp/py-bp"
     torchbench pc 20 >> "$tmp/py-pc"
@@ -43,19 +45,25 @@ done
 # 21 predictions and 20 VJPs of the two upper layers + one weight gradient.
 flops_bp=$((6 * (784*256 + 256*256 + 256*10)))
 flops_pc=$((2*784*256 + 41*2*(256*256 + 256*10) + 2*(784*256 + 256*256 + 256*10)))
-printf '\n%-6s %14s %14s %10s %12s\n' method pctrain/s pytorch/s ratio GFLOP/s
-for m in bp pc zil; do
-  g=$(median < "$tmp/go-$m")
-  f=$flops_bp; [ $m = pc ] && f=$flops_pc
-  gf=$(awk -v s="$g" -v f="$f" 'BEGIN {printf "%.1f", s*f/1e9}')
-  if [ $have_torch = 1 ] && [ -s "$tmp/py-$m" ]; then
-    p=$(median < "$tmp/py-$m")
-    printf '%-6s %14.0f %14.0f %10.2f %12s\n' $m "$g" "$p" "$(awk -v a="$g" -v b="$p" 'BEGIN {print a/b}')" "$gf"
+printf '\n%-14s %12s %12s %8s %9s\n' method pctrain/s pytorch/s ratio GFLOP/s
+row() { # label pctrain-file pytorch-file flops
+  g=$(median < "$2")
+  gf=$(awk -v s="$g" -v f="$4" 'BEGIN {printf "%.1f", s*f/1e9}')
+  if [ $have_torch = 1 ] && [ -s "$3" ]; then
+    p=$(median < "$3")
+    printf '%-14s %12.0f %12.0f %8.2f %9s\n' "$1" "$g" "$p" "$(awk -v a="$g" -v b="$p" 'BEGIN {print a/b}')" "$gf"
   else
-    printf '%-6s %14.0f %14s %10s %12s\n' $m "$g" - - "$gf"
+    printf '%-14s %12.0f %12s %8s %9s\n' "$1" "$g" - - "$gf"
   fi
-done
-echo "(pytorch has no zil; GFLOP/s is pctrain's; medians of $ROUNDS rounds, $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+}
+row "bp, 1 core" "$tmp/go-bp" "$tmp/py-bp" $flops_bp
+row "bp, 2 cores" "$tmp/go2-bp" "$tmp/py-bp" $flops_bp
+row "pc, 1 core" "$tmp/go-pc" "$tmp/py-pc" $flops_pc
+row "pc, 2 cores" "$tmp/go2-pc" "$tmp/py-pc" $flops_pc
+row "zil, 1 core" "$tmp/go-zil" /nonexistent $flops_bp
+echo "(PyTorch on one thread, its best setting here; pctrain with 2 cores splits each batch in"
+echo " halves (train.threads); PyTorch has no zil; GFLOP/s is pctrain's; medians of $ROUNDS rounds;"
+echo " $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 
 echo
 echo "Z-IL against BP on the MNIST MLP, timed alternately in one process:"

@@ -14,17 +14,23 @@ import (
 
 // configFlags are the flags every config-reading command shares.
 type configFlags struct {
-	file string
-	sets []string
+	file    string
+	sets    []string
+	threads int
 }
 
 func (c *configFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&c.file, "config", "c", "", "YAML config file (keys: see configs/*.yaml and the README)")
 	cmd.Flags().StringArrayVar(&c.sets, "set", nil, "override a config key, value read as YAML (repeatable), e.g. --set pc.steps=10 --set 'model.sizes=[784,256,10]'")
+	cmd.Flags().IntVar(&c.threads, "threads", -1, "parts of each batch computed at once, one core each (sets train.threads; 0 = every core)")
 }
 
 func (c *configFlags) load(base *config.Config) (*config.Config, error) {
-	return config.Load(config.Sources{File: c.file, Sets: c.sets, Env: os.Environ(), Base: base})
+	sets := c.sets
+	if c.threads >= 0 {
+		sets = append(append([]string(nil), sets...), fmt.Sprintf("train.threads=%d", c.threads))
+	}
+	return config.Load(config.Sources{File: c.file, Sets: sets, Env: os.Environ(), Base: base})
 }
 
 type trainOptions struct {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -160,6 +161,11 @@ type TrainConfig struct {
 	// steps (pc), energy per vertex, norms of value nodes, weights and
 	// gradients. 0 disables it.
 	TelemetryEvery int `mapstructure:"telemetry_every" yaml:"telemetry_every"`
+	// Threads is how many parts of each batch are computed at once, one
+	// core each; 0 means every core (GOMAXPROCS). Results are
+	// bit-identical for a given thread count, and differ in the last bits
+	// between counts (the batch gradient is summed in a different order).
+	Threads int `mapstructure:"threads" yaml:"threads"`
 	// TelemetryBPCosine adds, to each telemetry line, the cosine between
 	// every parameter's update direction and BP's gradient at the same
 	// weights (one extra backprop pass per recorded step).
@@ -452,4 +458,12 @@ func decodeMessage(err error) string {
 		return oneLine(msg)
 	}
 	return strings.Join(lines, "; ")
+}
+
+// Threads resolves train.threads (0: every core).
+func (c *Config) Threads() int {
+	if c.Train.Threads > 0 {
+		return c.Train.Threads
+	}
+	return runtime.GOMAXPROCS(0)
 }

@@ -132,6 +132,9 @@ func (c *Config) Validate() error {
 	if c.Train.MaxSteps < 0 {
 		bad("train.max_steps", "must be ≥ 0 (got %d)", c.Train.MaxSteps)
 	}
+	if c.Train.Threads < 0 {
+		bad("train.threads", "must be ≥ 0 (got %d; 0 means every core)", c.Train.Threads)
+	}
 	if c.Train.TelemetryEvery < 0 {
 		bad("train.telemetry_every", "must be ≥ 0 (got %d)", c.Train.TelemetryEvery)
 	}

@@ -185,3 +185,27 @@ func refSettings(c *config.Config) {
 func BenchmarkRefMLPBP(b *testing.B)   { benchStep(b, "bp", refMLP, refSettings) }
 func BenchmarkRefMLPPC20(b *testing.B) { benchStep(b, "pc", refMLP, refSettings) }
 func BenchmarkRefMLPZIL(b *testing.B)  { benchStep(b, "zil", refMLP, refSettings) }
+
+// The reference MLP with each batch split over two cores (train.threads 2).
+func BenchmarkRefMLPBPSplit2(b *testing.B)   { benchSplit(b, "bp") }
+func BenchmarkRefMLPPC20Split2(b *testing.B) { benchSplit(b, "pc") }
+
+func benchSplit(b *testing.B, method string) {
+	cfg := config.Default()
+	cfg.Method = method
+	cfg.Model.Sizes = refMLP
+	refSettings(&cfg)
+	g, loss, x, labels := benchSetup(b, &cfg, []int{784}, 10)
+	m, err := newSplit(2, &cfg, g, []int{784}, 10, loss)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
+	m.Grad(x, labels)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Grad(x, labels)
+		opt.Step(1e-4)
+	}
+	b.ReportMetric(float64(x.Rows*b.N)/b.Elapsed().Seconds(), "samples/s")
+}

@@ -111,7 +111,12 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	if err != nil {
 		return nil, userErr("loss: %v", err)
 	}
-	m, err := NewMethod(cfg.Method, cfg, g, loss)
+	var m Method[T]
+	if n := cfg.Threads(); n > 1 {
+		m, err = newSplit(n, cfg, g, d.Shape, d.Classes, loss)
+	} else {
+		m, err = NewMethod(cfg.Method, cfg, g, loss)
+	}
 	if err != nil {
 		return nil, userErr("method: %v", err)
 	}
