@@ -328,14 +328,17 @@ func TestDivergence(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	dir := t.TempDir()
-	for _, c := range [][]string{{"--help"}, {"train", "--help"}, {"eval", "--help"}, {"data", "fetch", "--help"}} {
-		r := pctrain(t, dir, c...)
-		if r.code != 0 || !strings.Contains(r.stdout, "Usage") {
-			t.Errorf("%v: exit %d, output %q", c, r.code, r.stdout)
+	for _, c := range []string{"train", "eval", "compare", "graph", "plot", "sweep", "data fetch", "version"} {
+		r := pctrain(t, dir, append(strings.Fields(c), "--help")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage") || !strings.Contains(r.stdout, "Examples:") {
+			t.Errorf("%s --help: exit %d, no usage or examples: %q", c, r.code, r.stdout)
 		}
-		if c[0] != "--help" && c[0] != "data" && !strings.Contains(r.stdout, "EXIT STATUS") {
-			t.Errorf("%v: help lacks EXIT STATUS", c)
+		if c != "version" && !strings.Contains(r.stdout, "EXIT STATUS") {
+			t.Errorf("%s --help lacks EXIT STATUS", c)
 		}
+	}
+	if r := pctrain(t, dir, "completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "pctrain") {
+		t.Errorf("completion bash: exit %d", r.code)
 	}
 	r := pctrain(t, dir, "version")
 	if r.code != 0 || !strings.Contains(r.stdout, "backend:") || !strings.Contains(r.stdout, "threads:") {

@@ -12,8 +12,9 @@ import (
 
 func newDataCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "data",
-		Short: "Fetch datasets",
+		Use:     "data",
+		Short:   "Fetch datasets",
+		Example: "  pctrain data fetch mnist",
 	}
 	var dir string
 	fetch := &cobra.Command{

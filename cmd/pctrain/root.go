@@ -53,7 +53,10 @@ func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, numeric backend and thread count",
-		Args:  noArgs,
+		Long: `Print pctrain's version, the Go toolchain, the GEMM backend in use (OpenBLAS with the kernel it
+detected, or gonum's pure Go) and the number of cores a run splits its batches over by default.`,
+		Example: `  pctrain version`,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "pctrain %s\n%s %s/%s\nbackend: %s\nthreads: %d\n",
 				version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tensor.BackendName(), runtime.GOMAXPROCS(0))
