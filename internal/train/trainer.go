@@ -159,6 +159,8 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 	labels := make([]int, bs)
 	var scratch []T
 	fill := t.Data.Norm.Fill(t.Data.Shape[0])
+	augSrc := rand.NewPCG(0, 0)
+	aug := rand.New(augSrc)
 	for !t.finished() {
 		var shuffle = rngFor(cfg.Seed, streamShuffle+uint64(t.Pos.Epoch))
 		if !cfg.Data.Shuffle {
@@ -186,7 +188,9 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 			ids := order[t.Pos.Batch*bs : min((t.Pos.Batch+1)*bs, len(order))]
 			data.Batch(x, labels[:len(ids)], t.Data.Train.DS, ids, t.Data.Norm)
 			if cfg.Data.Flip || cfg.Data.CropPadding > 0 {
-				aug := rand.New(rand.NewPCG(cfg.Seed, streamAugment+uint64(t.Pos.Epoch)<<32+uint64(t.Pos.Batch)))
+				// Reseeded per batch from its position, so a resumed run
+				// draws the same crops and flips.
+				augSrc.Seed(cfg.Seed, streamAugment+uint64(t.Pos.Epoch)<<32+uint64(t.Pos.Batch))
 				scratch = data.Augment(x, t.Data.Shape, aug, cfg.Data.CropPadding, cfg.Data.Flip, fill, scratch)
 			}
 			due := t.telemetryDue()
