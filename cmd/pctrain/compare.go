@@ -67,7 +67,7 @@ func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []st
 	if o.steps < 0 {
 		return usageError{fmt.Errorf("--steps must be ≥ 0 (got %d)", o.steps)}
 	}
-	cfg, err := o.cfg.load(nil)
+	cfg, err := o.cfg.load()
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func runEval(g *globals, o *evalOptions, stdout io.Writer) error {
 	var cfg *config.Config
 	if o.cfg.file != "" || len(o.cfg.sets) > 0 {
 		var err error
-		if cfg, err = o.cfg.load(nil); err != nil {
+		if cfg, err = o.cfg.load(); err != nil {
 			return err
 		}
 	}

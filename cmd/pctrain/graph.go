@@ -32,7 +32,7 @@ func runGraph(g *globals, o *configFlags, stdout io.Writer) error {
 	if o.file == "" {
 		return usageError{fmt.Errorf("graph needs --config FILE")}
 	}
-	cfg, err := o.load(nil)
+	cfg, err := o.load()
 	if err != nil {
 		return err
 	}

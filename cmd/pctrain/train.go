@@ -25,12 +25,12 @@ func (c *configFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&c.threads, "threads", -1, "parts of each batch computed at once, one core each (sets train.threads; 0 = every core)")
 }
 
-func (c *configFlags) load(base *config.Config) (*config.Config, error) {
+func (c *configFlags) load() (*config.Config, error) {
 	sets := c.sets
 	if c.threads >= 0 {
 		sets = append(append([]string(nil), sets...), fmt.Sprintf("train.threads=%d", c.threads))
 	}
-	return config.Load(config.Sources{File: c.file, Sets: sets, Env: os.Environ(), Base: base})
+	return config.Load(config.Sources{File: c.file, Sets: sets, Env: os.Environ()})
 }
 
 type trainOptions struct {
@@ -83,7 +83,7 @@ func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer
 		if o.cfg.file == "" {
 			return usageError{fmt.Errorf("train needs --config FILE (or --resume DIR); e.g. pctrain train --config configs/mnist-pc.yaml")}
 		}
-		if cfg, err = o.cfg.load(nil); err != nil {
+		if cfg, err = o.cfg.load(); err != nil {
 			return err
 		}
 		if o.out != "" {

@@ -206,18 +206,11 @@ type Sources struct {
 	// Env is the environment (os.Environ() form); PCTRAIN_KEY_PATH
 	// variables override keys (PCTRAIN_OPTIM_LR → optim.lr).
 	Env []string
-	// Base replaces Default() when non-nil (eval and resume start from a
-	// run's own config).
-	Base *Config
 }
 
 // Load merges src and validates the result.
 func Load(src Sources) (*Config, error) {
-	base := Default()
-	if src.Base != nil {
-		base = *src.Base
-	}
-	defaults, err := toMap(base)
+	defaults, err := toMap(Default())
 	if err != nil {
 		return nil, err
 	}
