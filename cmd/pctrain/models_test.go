@@ -1,11 +1,14 @@
 package main
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pctrain/pctrain/internal/data"
 )
 
 // Every model type trains through the CLI, and zil's run is the same
@@ -69,4 +72,67 @@ func TestModelTypesZILMatchesBP(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "identity (inserted)") || !strings.Contains(r.stdout, "depth 4") {
 		t.Errorf("pctrain graph: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// CNNs through the CLI: every method trains, eval reads the checkpoint, and
+// compare reports zil and fa-zil exact in float64.
+func TestCNNThroughCLI(t *testing.T) {
+	dir := t.TempDir()
+	writeImages(t, filepath.Join(dir, "img.npz"))
+	cfg := `seed: 2
+loss: ce
+data: {name: npz, path: img.npz, batch_size: 16, flip: true, crop_padding: 1, normalize: standard}
+model:
+  type: cnn
+  layers: [{conv: {out: 4, kernel: 3, padding: 1}}, {act: gelu}, {maxpool: 2}, {conv: {out: 4, kernel: 3, padding: 1}}, {act: tanh}, {avgpool: 2}, {flatten: {}}, {dense: {out: 3}}]
+pc: {steps: 4, x_lr: 0.1, x_momentum: 0.5}
+optim: {name: adam, lr: 0.01}
+train: {epochs: 2}
+`
+	os.WriteFile(filepath.Join(dir, "cnn.yaml"), []byte(cfg), 0o644)
+	for _, m := range []string{"bp", "pc", "zil", "fa-zil"} {
+		if r := pctrain(t, dir, "train", "-c", "cnn.yaml", "-q", "--set", "method="+m, "--out", m); r.code != 0 {
+			t.Fatalf("%s: exit %d %s", m, r.code, r.stderr)
+		}
+		if r := pctrain(t, dir, "eval", "--checkpoint", filepath.Join(m, "checkpoints", "last.safetensors"), "--json"); r.code != 0 {
+			t.Fatalf("eval %s: exit %d %s", m, r.code, r.stderr)
+		}
+	}
+	r := pctrain(t, dir, "compare", "zil", "fa-zil", "-c", "cnn.yaml", "-q", "--set", "dtype=float64", "--steps", "6", "--out", "cmp")
+	if r.code != 0 || strings.Count(r.stdout, "→ exact") != 2 {
+		t.Fatalf("compare: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// writeImages writes 3-class 1×6×6 images: each class brightens one third of
+// the rows.
+func writeImages(t *testing.T, path string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	gen := func(n int) ([]uint8, []int64) {
+		x := make([]uint8, n*36)
+		y := make([]int64, n)
+		for i := range y {
+			y[i] = int64(i % 3)
+			for j := 0; j < 36; j++ {
+				v := 60 + rng.IntN(60)
+				if j/12 == int(y[i]) {
+					v += 120
+				}
+				x[i*36+j] = uint8(v)
+			}
+		}
+		return x, y
+	}
+	xtr, ytr := gen(120)
+	xte, yte := gen(30)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	data.WriteNPZ(f, map[string][]byte{
+		"x_train": data.EncodeNPY([]int{120, 1, 6, 6}, xtr), "y_train": data.EncodeNPY([]int{120}, ytr),
+		"x_test": data.EncodeNPY([]int{30, 1, 6, 6}, xte), "y_test": data.EncodeNPY([]int{30}, yte),
+	}, []string{"x_train", "y_train", "x_test", "y_test"})
 }
