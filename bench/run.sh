@@ -61,7 +61,7 @@ row "bp, 2 cores" "$tmp/go2-bp" "$tmp/py-bp" $flops_bp
 row "pc, 1 core" "$tmp/go-pc" "$tmp/py-pc" $flops_pc
 row "pc, 2 cores" "$tmp/go2-pc" "$tmp/py-pc" $flops_pc
 row "zil, 1 core" "$tmp/go-zil" /nonexistent $flops_bp
-echo "(PyTorch on one thread, its best setting here; pctrain with 2 cores splits each batch in"
+echo "(PyTorch on one thread, its best setting here; pctrain on 2 cores splits each batch in"
 echo " halves (train.threads); PyTorch has no zil; GFLOP/s is pctrain's; medians of $ROUNDS rounds;"
 echo " $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 

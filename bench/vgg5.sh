@@ -17,5 +17,6 @@ for m in BP:bp:3 PC7:pc:2; do
   if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     p=$(/usr/bin/python3 bench/torch_ref.py --model vgg5 --method "$method" --T 7 --steps "$steps" | /usr/bin/python3 -c 'import json,sys; print("%.1f" % json.load(sys.stdin)["samples_per_sec"])')
   fi
-  echo "vgg5 $method: pctrain $g samples/s (1 core), pytorch $p samples/s (1 thread)"
+  g2=$("$tmp/train.test" -test.run '^$' -test.bench "^BenchmarkVGG5Step${name}Split2\$" -test.benchtime "${steps}x" | awk '/samples\/s/ {for (i=1;i<=NF;i++) if ($(i+1)=="samples/s") print $i}')
+  echo "vgg5 $method: pctrain $g samples/s (1 core), $g2 (2 cores); pytorch $p samples/s (1 thread)"
 done

@@ -191,12 +191,23 @@ func BenchmarkRefMLPBPSplit2(b *testing.B)   { benchSplit(b, "bp") }
 func BenchmarkRefMLPPC20Split2(b *testing.B) { benchSplit(b, "pc") }
 
 func benchSplit(b *testing.B, method string) {
+	benchSplitModel(b, method, []int{784}, func(c *config.Config) { c.Model.Sizes = refMLP; refSettings(c) })
+}
+
+// VGG-5 with each batch split over two cores.
+func BenchmarkVGG5StepBPSplit2(b *testing.B) {
+	benchSplitModel(b, "bp", []int{3, 32, 32}, func(c *config.Config) { c.Model.Type = "vgg5" })
+}
+func BenchmarkVGG5StepPC7Split2(b *testing.B) {
+	benchSplitModel(b, "pc", []int{3, 32, 32}, func(c *config.Config) { c.Model.Type = "vgg5"; c.PC.Steps = 7 })
+}
+
+func benchSplitModel(b *testing.B, method string, shape []int, mutate func(*config.Config)) {
 	cfg := config.Default()
 	cfg.Method = method
-	cfg.Model.Sizes = refMLP
-	refSettings(&cfg)
-	g, loss, x, labels := benchSetup(b, &cfg, []int{784}, 10)
-	m, err := newSplit(2, &cfg, g, []int{784}, 10, loss)
+	mutate(&cfg)
+	g, loss, x, labels := benchSetup(b, &cfg, shape, 10)
+	m, err := newSplit(2, &cfg, g, shape, 10, loss)
 	if err != nil {
 		b.Fatal(err)
 	}
