@@ -80,6 +80,13 @@ func (o *Optimizer[T]) Step(lr float64) {
 		bc2 := 1 - math.Pow(o.s.Beta2, t)
 		wd, decoupled := o.s.WeightDecay, o.s.Name == "adamw"
 		for i, p := range o.params {
+			if pv, ok := tensor.F32(p.Value.Data); ok {
+				g, _ := tensor.F32(p.Grad.Data)
+				m, _ := tensor.F32(o.m[i])
+				v, _ := tensor.F32(o.v[i])
+				adamStep32(pv, g, m, v, lr, o.s.Beta1, o.s.Beta2, o.s.Eps, bc1, bc2, wd, decoupled)
+				continue
+			}
 			adamStep(p.Value.Data, p.Grad.Data, o.m[i], o.v[i], lr, o.s.Beta1, o.s.Beta2, o.s.Eps, bc1, bc2, wd, decoupled)
 		}
 	}
@@ -127,6 +134,31 @@ func adamStep[T tensor.Float](p, g, m, v []T, lr, b1, b2, eps, bc1, bc2, wd floa
 		vi := b2*float64(v[i]) + c2*gi*gi
 		m[i], v[i] = T(mi), T(vi)
 		p[i] = T(pi - step*mi/(math.Sqrt(vi)*invSbc2+eps))
+	}
+}
+
+// adamStep32 is adamStep in float32 arithmetic, as PyTorch computes Adam
+// for float32 parameters; float32 division and square root cost less than
+// a float64 round trip per element.
+func adamStep32(p, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, wd float64, decoupled bool) {
+	g = g[:len(p)]
+	m = m[:len(p)]
+	v = v[:len(p)]
+	step := float32(lr / bc1)
+	invSbc2 := float32(1 / math.Sqrt(bc2))
+	decay, l2 := float32(1), float32(wd)
+	if decoupled {
+		decay, l2 = float32(1-lr*wd), 0
+	}
+	fb1, fb2, c1, c2, feps := float32(b1), float32(b2), float32(1-b1), float32(1-b2), float32(eps)
+	for i := range p {
+		pi := p[i]
+		gi := g[i] + l2*pi
+		pi *= decay
+		mi := fb1*m[i] + c1*gi
+		vi := fb2*v[i] + c2*gi*gi
+		m[i], v[i] = mi, vi
+		p[i] = pi - step*mi/(float32(math.Sqrt(float64(vi)))*invSbc2+feps)
 	}
 }
 

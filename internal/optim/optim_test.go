@@ -79,3 +79,33 @@ func TestCosineSchedule(t *testing.T) {
 		t.Error("constant schedule changed")
 	}
 }
+
+// The float32 Adam path agrees with the float64 formulas to float32
+// precision over many steps.
+func TestAdamFloat32MatchesFloat64(t *testing.T) {
+	vals := []float64{0.5, -1.2, 3, 1e-3, -7}
+	p64 := param(append([]float64(nil), vals...), make([]float64, 5))
+	v32 := make([]float32, 5)
+	for i, v := range vals {
+		v32[i] = float32(v)
+	}
+	p32 := &model.Param[float32]{Name: "p", Value: tensor.FromSlice(1, 5, v32), Grad: tensor.New[float32](1, 5)}
+	for _, name := range []string{"adam", "adamw"} {
+		o64, _ := New(Settings{Name: name, WeightDecay: 0.01}, []*model.Param[float64]{p64})
+		o32, _ := New(Settings{Name: name, WeightDecay: 0.01}, []*model.Param[float32]{p32})
+		for step := 0; step < 50; step++ {
+			for i := range vals {
+				g := math.Sin(float64(step*7+i)) * float64(i+1)
+				p64.Grad.Data[i] = g
+				p32.Grad.Data[i] = float32(g)
+			}
+			o64.Step(0.01)
+			o32.Step(0.01)
+		}
+		for i := range vals {
+			if d := math.Abs(float64(p32.Value.Data[i]) - p64.Value.Data[i]); d > 1e-5*(1+math.Abs(p64.Value.Data[i])) {
+				t.Fatalf("%s: p[%d] float32 %g, float64 %g", name, i, p32.Value.Data[i], p64.Value.Data[i])
+			}
+		}
+	}
+}
