@@ -156,10 +156,21 @@ func (c *loadedCheckpoint) loadWeights(g any) error {
 }
 
 func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
+	// A PyTorch nn.Sequential saved on its own names its tensors "0.weight"
+	// where pctrain (a Sequential held as "layers") says "layers.0.weight":
+	// both spellings load.
+	lookup := func(name string) (model.Tensor, bool) {
+		if t, ok := c.Tensors[name]; ok {
+			return t, true
+		}
+		t, ok := c.Tensors[strings.TrimPrefix(name, "layers.")]
+		return t, ok && strings.HasPrefix(name, "layers.")
+	}
 	names := map[string]bool{}
 	for _, p := range g.Params() {
 		names[p.Name] = true
-		t, ok := c.Tensors[p.Name]
+		names[strings.TrimPrefix(p.Name, "layers.")] = strings.HasPrefix(p.Name, "layers.")
+		t, ok := lookup(p.Name)
 		if !ok {
 			return userErr("checkpoint %s: no tensor %q (a checkpoint of another architecture?)", c.Path, p.Name)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -297,5 +298,56 @@ func TestResumeWithAugmentation(t *testing.T) {
 				t.Fatalf("%s[%d]: %v uninterrupted, %v resumed", name, i, fa[i], fb[i])
 			}
 		}
+	}
+}
+
+// model.init_from reads a PyTorch nn.Sequential's own tensor names
+// ("0.weight", as torch's state_dict spells them) as well as pctrain's
+// ("layers.0.weight"), with the same layout: conv weights [out, in, kh, kw].
+func TestInitFromTorchSequentialNames(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "img.npz")
+	writeTinyNPZShape(t, npz, []int{1, 6, 6})
+	cfg := config.Default()
+	cfg.Method = "bp"
+	cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 16, Normalize: "none"}
+	cfg.Model.Type = "cnn"
+	cfg.Model.Layers = []map[string]any{{"conv": map[string]any{"out": 2, "kernel": 3}}, {"act": "relu"}, {"flatten": map[string]any{}}, {"dense": map[string]any{"out": 3}}}
+	g, err := BuildModel[float64](&cfg, []int{1, 6, 6}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tensors as torch would save them: 0.weight [2,1,3,3], 0.bias, 3.weight [3, 32], 3.bias.
+	var ts []model.Tensor
+	want := map[string][]float64{}
+	for k, p := range g.Params() {
+		vals := make([]float64, len(p.Value.Data))
+		for i := range vals {
+			vals[i] = float64(k*100 + i)
+		}
+		name := strings.TrimPrefix(p.Name, "layers.")
+		ts = append(ts, model.Tensor{Name: name, Shape: p.Shape, F64: vals})
+		want[p.Name] = vals
+	}
+	ck := filepath.Join(dir, "torch.safetensors")
+	f, _ := os.Create(ck)
+	model.EncodeSafetensors(f, ts, nil)
+	f.Close()
+	c, err := readCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.loadWeights(g); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range g.Params() {
+		for i, v := range p.Value.Data {
+			if v != want[p.Name][i] {
+				t.Fatalf("%s[%d] = %g, want %g", p.Name, i, v, want[p.Name][i])
+			}
+		}
+	}
+	if fmt.Sprint(g.Params()[0].Shape) != "[2 1 3 3]" {
+		t.Fatalf("conv weight shape %v, want PyTorch's [out, in, kh, kw]", g.Params()[0].Shape)
 	}
 }
