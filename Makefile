@@ -41,12 +41,14 @@ data: build
 train: data
 	$(BIN) train --config $(CONFIG) $(ARGS)
 
-# The whole suite, on the fast backend, plus the numeric packages again on
-# the pure-Go fallback.
+# The whole suite, on the fast path (OpenBLAS, C element-wise kernels),
+# plus the numeric packages again on the fallback that needs no cgo
+# (gonum's GEMM, Go loops).
 test: setup
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -tags '$(TAGS)' -count=1 ./...
-	$(GO) test -count=1 ./internal/tensor ./internal/model ./internal/relax
+	CGO_ENABLED=0 $(GO) vet ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./internal/tensor ./internal/model ./internal/relax ./internal/optim
 
 # pctrain beside PyTorch (if installed: Debian's python3-torch), Z-IL's cost
 # against BP, and peak RSS; see bench/run.sh.

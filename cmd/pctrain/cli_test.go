@@ -341,7 +341,7 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", r.code)
 	}
 	r := pctrain(t, dir, "version")
-	if r.code != 0 || !strings.Contains(r.stdout, "backend:") || !strings.Contains(r.stdout, "threads:") {
+	if r.code != 0 || !strings.Contains(r.stdout, "backend:") || !strings.Contains(r.stdout, "element-wise:") || !strings.Contains(r.stdout, "threads:") {
 		t.Errorf("version: %q", r.stdout)
 	}
 }

@@ -54,12 +54,14 @@ func newVersionCommand() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version, numeric backend and thread count",
 		Long: `Print pctrain's version, the Go toolchain, the GEMM backend in use (OpenBLAS with the kernel it
-detected, or gonum's pure Go) and the number of cores a run splits its batches over by default.`,
+detected, or gonum's pure Go), the element-wise kernels (C vectorised for the instruction set the CPU
+offers, or Go loops in a build without cgo) and the number of cores a run splits its batches over by
+default.`,
 		Example: `  pctrain version`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "pctrain %s\n%s %s/%s\nbackend: %s\nthreads: %d\n",
-				version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tensor.BackendName(), runtime.GOMAXPROCS(0))
+			fmt.Fprintf(cmd.OutOrStdout(), "pctrain %s\n%s %s/%s\nbackend: %s\nelement-wise: %s\nthreads: %d\n",
+				version, runtime.Version(), runtime.GOOS, runtime.GOARCH, tensor.BackendName(), tensor.KernelsName(), runtime.GOMAXPROCS(0))
 			return nil
 		},
 	}

@@ -61,22 +61,26 @@ func (CE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
 		m, e := mu.Row(i), eps.Row(i)
 		mx := float64(m[0])
 		for _, v := range m[1:] {
-			mx = math.Max(mx, float64(v))
-		}
-		var z float64
-		for _, v := range m {
-			z += math.Exp(float64(v) - mx)
-		}
-		logZ := mx + math.Log(z)
-		for j, v := range m {
-			p := math.Exp(float64(v) - logZ)
-			y := 0.0
-			if j == labels[i] {
-				y = 1
+			if float64(v) > mx {
+				mx = float64(v)
 			}
-			e[j] = T(y - p)
 		}
-		sum += logZ - float64(m[labels[i]])
+		// One exponential per class: e holds exp(mu − max) until the
+		// normaliser z is known. (A NaN logit makes z, and so the loss, NaN.)
+		var z float64
+		for j, v := range m {
+			x := math.Exp(float64(v) - mx)
+			e[j] = T(x)
+			z += float64(e[j])
+		}
+		for j := range e {
+			p := float64(e[j]) / z
+			if j == labels[i] {
+				p -= 1
+			}
+			e[j] = T(-p)
+		}
+		sum += mx + math.Log(z) - float64(m[labels[i]])
 	}
 	return sum
 }

@@ -141,25 +141,14 @@ func adamStep[T tensor.Float](p, g, m, v []T, lr, b1, b2, eps, bc1, bc2, wd floa
 // for float32 parameters; float32 division and square root cost less than
 // a float64 round trip per element.
 func adamStep32(p, g, m, v []float32, lr, b1, b2, eps, bc1, bc2, wd float64, decoupled bool) {
-	g = g[:len(p)]
-	m = m[:len(p)]
-	v = v[:len(p)]
 	step := float32(lr / bc1)
 	invSbc2 := float32(1 / math.Sqrt(bc2))
 	decay, l2 := float32(1), float32(wd)
 	if decoupled {
 		decay, l2 = float32(1-lr*wd), 0
 	}
-	fb1, fb2, c1, c2, feps := float32(b1), float32(b2), float32(1-b1), float32(1-b2), float32(eps)
-	for i := range p {
-		pi := p[i]
-		gi := g[i] + l2*pi
-		pi *= decay
-		mi := fb1*m[i] + c1*gi
-		vi := fb2*v[i] + c2*gi*gi
-		m[i], v[i] = mi, vi
-		p[i] = pi - step*mi/(float32(math.Sqrt(float64(vi)))*invSbc2+feps)
-	}
+	tensor.AdamStep32(p, g, m, v, tensor.AdamConsts32{Step: step, InvSqrtBC2: invSbc2, Decay: decay, L2: l2,
+		B1: float32(b1), B2: float32(b2), C1: float32(1 - b1), C2: float32(1 - b2), Eps: float32(eps)})
 }
 
 // State returns the optimizer's per-parameter buffers named for

@@ -226,16 +226,31 @@ func (e *Engine[T]) energyFrom(r *Result, sumSq []float64, outLoss float64, batc
 // xGradients sets grad[v] = ∂F/∂x_v = eps_v − Σ_c J_{c,v}ᵀ eps_c for every
 // hidden vertex (c over the uses of v), from the current state.
 func (e *Engine[T]) xGradients() {
-	out := e.G.Output()
-	for c := 1; c <= out; c++ {
+	e.childVJPs()
+	for v := 1; v < e.G.Output(); v++ {
+		tensor.Sub(e.grad[v], e.eps[v], e.pull(v))
+	}
+}
+
+// childVJPs computes, for every vertex c fed by a hidden vertex, what c
+// sends back to its hidden inputs: J_{c,v}ᵀ eps_c.
+func (e *Engine[T]) childVJPs() {
+	for c := 1; c <= e.G.Output(); c++ {
 		if !e.fromInput[c] {
 			e.G.VJPVertex(e.ws, c, e.eps[c], e.hidden[c], false, 0)
 		}
 	}
-	for v := 1; v < out; v++ {
-		e.G.GatherGrad(e.ws, e.tmp[v], v)
-		tensor.Sub(e.grad[v], e.eps[v], e.tmp[v])
+}
+
+// pull returns Σ_c J_{c,v}ᵀ eps_c for hidden vertex v after childVJPs: the
+// child's own buffer when v has one use (no copy), else the sum gathered
+// into tmp[v].
+func (e *Engine[T]) pull(v int) *Mat[T] {
+	if ch := e.G.Children[v]; len(ch) == 1 {
+		return e.ws.Contrib[ch[0].Child][ch[0].Slot]
 	}
+	e.G.GatherGrad(e.ws, e.tmp[v], v)
+	return e.tmp[v]
 }
 
 // paramGrads adds −(1/B)·J_θᵀ eps_v to the gradients of vertex v's

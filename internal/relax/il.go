@@ -43,9 +43,9 @@ func (e *Engine[T]) IL(in *Mat[T], labels []int, s ILSettings) Result {
 				*s.Trace = append(*s.Trace, tr.Energy)
 			}
 		}
-		e.xGradients()
+		e.childVJPs()
 		for v := 1; v < out; v++ {
-			updateValue(e.x[v].Data, e.vel[v].Data, e.grad[v].Data, lr, m)
+			tensor.ValueStep(e.x[v].Data, e.vel[v].Data, e.eps[v].Data, e.pull(v).Data, lr, m)
 		}
 	}
 	outLoss := e.predict(labels)
@@ -58,15 +58,4 @@ func (e *Engine[T]) IL(in *Mat[T], labels []int, s ILSettings) Result {
 	}
 	r.Steps = s.Steps
 	return r
-}
-
-// updateValue is one fused value-node SGD step: vel = m·vel + g; x −= lr·vel.
-func updateValue[T tensor.Float](x, vel, g []T, lr, m T) {
-	vel = vel[:len(x)]
-	g = g[:len(x)]
-	for i := range x {
-		v := m*vel[i] + g[i]
-		vel[i] = v
-		x[i] -= lr * v
-	}
 }

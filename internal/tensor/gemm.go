@@ -26,6 +26,10 @@ func SetBackend(b Backend) { backend = b }
 // BackendName names the GEMM backend in use.
 func BackendName() string { return backend.Name }
 
+// Describe names the GEMM backend and the element-wise kernels, as runs
+// record them.
+func Describe() string { return backend.Name + "; element-wise " + KernelsName() }
+
 // Gemm computes c = alpha·op(a)·op(b) + beta·c, where op(x) is x or xᵀ as
 // transA and transB say. c must already have the right shape.
 func Gemm[T Float](transA, transB bool, alpha T, a, b *Mat[T], beta T, c *Mat[T]) {

@@ -80,29 +80,35 @@ func SameShape[T Float](a, b *Mat[T]) bool { return a.Rows == b.Rows && a.Cols =
 // Add sets dst = a + b element-wise (dst may alias a or b).
 func Add[T Float](dst, a, b *Mat[T]) {
 	dst.Resize(a.Rows, a.Cols)
-	bd := b.Data[:len(a.Data)]
-	d := dst.Data[:len(a.Data)]
-	for i, v := range a.Data {
-		d[i] = v + bd[i]
+	if d, ok := F32(dst.Data); ok {
+		a32, _ := F32(a.Data)
+		b32, _ := F32(b.Data)
+		k32.add(d, a32, b32)
+		return
 	}
+	goAdd(dst.Data, a.Data, b.Data)
 }
 
 // Sub sets dst = a − b element-wise (dst may alias a or b).
 func Sub[T Float](dst, a, b *Mat[T]) {
 	dst.Resize(a.Rows, a.Cols)
-	bd := b.Data[:len(a.Data)]
-	d := dst.Data[:len(a.Data)]
-	for i, v := range a.Data {
-		d[i] = v - bd[i]
+	if d, ok := F32(dst.Data); ok {
+		a32, _ := F32(a.Data)
+		b32, _ := F32(b.Data)
+		k32.sub(d, a32, b32)
+		return
 	}
+	goSub(dst.Data, a.Data, b.Data)
 }
 
 // Axpy sets y += alpha·x element-wise.
 func Axpy[T Float](alpha T, x, y []T) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += alpha * x[i]
+	if y32, ok := F32(y); ok {
+		x32, _ := F32(x)
+		k32.axpy(float32(alpha), x32, y32)
+		return
 	}
+	goAxpy(alpha, x, y)
 }
 
 // Scale multiplies every element of m by s.
@@ -112,8 +118,12 @@ func Scale[T Float](s T, m []T) {
 	}
 }
 
-// SumSq returns Σ v² in float64.
+// SumSq returns Σ v² in float64: element by element for float64, in 8
+// interleaved partial sums for float32 (see goSumSq32).
 func SumSq[T Float](v []T) float64 {
+	if v32, ok := F32(v); ok {
+		return k32.sumSq(v32)
+	}
 	var s float64
 	for _, x := range v {
 		s += float64(x) * float64(x)
@@ -146,13 +156,16 @@ func AllFinite[T Float](v []T) bool {
 
 // AddRowVector adds the row vector v to every row of m.
 func AddRowVector[T Float](m *Mat[T], v []T) {
-	v = v[:m.Cols]
-	for i := 0; i < m.Rows; i++ {
-		r := m.Data[i*m.Cols : (i+1)*m.Cols]
-		for j := range r {
-			r[j] += v[j]
-		}
+	if m.Cols == 0 {
+		return
 	}
+	data := m.Data[:m.Rows*m.Cols]
+	if d, ok := F32(data); ok {
+		v32, _ := F32(v)
+		k32.addRow(d, m.Cols, v32[:m.Cols])
+		return
+	}
+	goAddRow(data, m.Cols, v)
 }
 
 // SumRows adds alpha·Σ_i m[i,:] into dst (len m.Cols).

@@ -92,7 +92,7 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 	if err != nil {
 		return nil, err
 	}
-	report := &CompareReport{DType: cfg.DType, Seed: cfg.Seed, Steps: opts.Steps, Backend: tensor.BackendName()}
+	report := &CompareReport{DType: cfg.DType, Seed: cfg.Seed, Steps: opts.Steps, Backend: tensor.Describe()}
 	final := map[string][][]T{}
 	for _, name := range methods {
 		mc := *cfg

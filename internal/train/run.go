@@ -198,7 +198,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		}); err != nil {
 			return nil, userErr("train.out_dir: %v", err)
 		}
-		rep.Logf("run directory %s (%s, %s, %d parameters, backend %s)", dir, cfg.Method, cfg.DType, t.G.NumParams(), tensor.BackendName())
+		rep.Logf("run directory %s (%s, %s, %d parameters, backend %s)", dir, cfg.Method, cfg.DType, t.G.NumParams(), tensor.Describe())
 	}
 	if resume != nil {
 		// Temporary files of checkpoints a crash interrupted.
@@ -273,7 +273,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		return nil, err
 	}
 	s := &Summary{
-		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.BackendName(), OutDir: dir,
+		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.Describe(), OutDir: dir,
 		Epochs: t.Pos.Epoch, Steps: t.Pos.Step, FinalTestAcc: last.TestAcc, FinalTestLoss: last.TestLoss,
 		BestTestAcc: t.Best.Test, BestEpoch: t.Best.Epoch, BestSelectedBy: t.Best.Metric,
 		WallSeconds: time.Since(begin).Seconds(), TrainSeconds: trainSecs,
