@@ -27,15 +27,17 @@ torchbench() { # method [steps] → samples/s
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# Each measurement runs ~1-2 s of steady state (PyTorch's first steps and
+# short runs read low on this VM, which would flatter pctrain).
 for r in $(seq "$ROUNDS"); do
-  gobench BenchmarkRefMLPBP 100x >> "$tmp/go-bp"
-  gobench BenchmarkRefMLPPC20 20x >> "$tmp/go-pc"
-  gobench BenchmarkRefMLPZIL 100x >> "$tmp/go-zil"
-  gobench BenchmarkRefMLPBPSplit2 100x >> "$tmp/go2-bp"
-  gobench BenchmarkRefMLPPC20Split2 20x >> "$tmp/go2-pc"
+  gobench BenchmarkRefMLPBP 400x >> "$tmp/go-bp"
+  gobench BenchmarkRefMLPPC20 60x >> "$tmp/go-pc"
+  gobench BenchmarkRefMLPZIL 400x >> "$tmp/go-zil"
+  gobench BenchmarkRefMLPBPSplit2 400x >> "$tmp/go2-bp"
+  gobench BenchmarkRefMLPPC20Split2 60x >> "$tmp/go2-pc"
   if [ $have_torch = 1 ]; then
-    torchbench bp 100 >> "$tmp/py-bp"
-    torchbench pc 20 >> "$tmp/py-pc"
+    torchbench bp 400 >> "$tmp/py-bp"
+    torchbench pc 60 >> "$tmp/py-pc"
   fi
   echo "round $r/$ROUNDS done" >&2
 done
@@ -45,25 +47,32 @@ done
 # 21 predictions and 20 VJPs of the two upper layers + one weight gradient.
 flops_bp=$((6 * (784*256 + 256*256 + 256*10)))
 flops_pc=$((2*784*256 + 41*2*(256*256 + 256*10) + 2*(784*256 + 256*256 + 256*10)))
-printf '\n%-14s %12s %12s %8s %9s\n' method pctrain/s pytorch/s ratio GFLOP/s
-row() { # label pctrain-file pytorch-file flops
+# The machine's fp32 peak per core: clock × FLOPs per cycle (two FMA units:
+# 64 with AVX-512, 32 with AVX2, 16 otherwise; an assumption, stated below).
+mhz=$(awk -F: '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+fpc=16; grep -qw avx2 /proc/cpuinfo && fpc=32; grep -qw avx512f /proc/cpuinfo && fpc=64
+peak1=$(awk -v m="${mhz:-0}" -v f=$fpc 'BEGIN {printf "%.0f", m*f/1000}')
+printf '\n%-14s %12s %12s %8s %9s %7s\n' method pctrain/s pytorch/s ratio GFLOP/s "% peak"
+row() { # label pctrain-file pytorch-file flops cores
   g=$(median < "$2")
   gf=$(awk -v s="$g" -v f="$4" 'BEGIN {printf "%.1f", s*f/1e9}')
+  pk=$(awk -v g="$gf" -v p="$peak1" -v c="$5" 'BEGIN {if (p > 0) printf "%.0f%%", 100*g/(p*c); else print "-"}')
   if [ $have_torch = 1 ] && [ -s "$3" ]; then
     p=$(median < "$3")
-    printf '%-14s %12.0f %12.0f %8.2f %9s\n' "$1" "$g" "$p" "$(awk -v a="$g" -v b="$p" 'BEGIN {print a/b}')" "$gf"
+    printf '%-14s %12.0f %12.0f %8.2f %9s %7s\n' "$1" "$g" "$p" "$(awk -v a="$g" -v b="$p" 'BEGIN {print a/b}')" "$gf" "$pk"
   else
-    printf '%-14s %12.0f %12s %8s %9s\n' "$1" "$g" - - "$gf"
+    printf '%-14s %12.0f %12s %8s %9s %7s\n' "$1" "$g" - - "$gf" "$pk"
   fi
 }
-row "bp, 1 core" "$tmp/go-bp" "$tmp/py-bp" $flops_bp
-row "bp, 2 cores" "$tmp/go2-bp" "$tmp/py-bp" $flops_bp
-row "pc, 1 core" "$tmp/go-pc" "$tmp/py-pc" $flops_pc
-row "pc, 2 cores" "$tmp/go2-pc" "$tmp/py-pc" $flops_pc
-row "zil, 1 core" "$tmp/go-zil" /nonexistent $flops_bp
+row "bp, 1 core" "$tmp/go-bp" "$tmp/py-bp" $flops_bp 1
+row "bp, 2 cores" "$tmp/go2-bp" "$tmp/py-bp" $flops_bp 2
+row "pc, 1 core" "$tmp/go-pc" "$tmp/py-pc" $flops_pc 1
+row "pc, 2 cores" "$tmp/go2-pc" "$tmp/py-pc" $flops_pc 2
+row "zil, 1 core" "$tmp/go-zil" /nonexistent $flops_bp 1
 echo "(PyTorch on one thread, its best setting here; pctrain on 2 cores splits each batch in"
-echo " halves (train.threads); PyTorch has no zil; GFLOP/s is pctrain's; medians of $ROUNDS rounds;"
-echo " $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+echo " halves (train.threads); PyTorch has no zil; GFLOP/s is pctrain's, matmul FLOPs only;"
+echo " % peak against $peak1 GFLOP/s per core = ${mhz%.*} MHz × $fpc FLOP/cycle (assumes two FMA units);"
+echo " medians of $ROUNDS rounds; $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 
 echo
 echo "Z-IL against BP on the MNIST MLP, timed alternately in one process:"

@@ -458,5 +458,10 @@ func (c *Config) Threads() int {
 	if c.Train.Threads > 0 {
 		return c.Train.Threads
 	}
-	return runtime.GOMAXPROCS(0)
+	return defaultThreads
 }
+
+// defaultThreads is the number of cores Go found at start-up, read once:
+// a split run raises GOMAXPROCS above its thread count (see train's
+// newSplit), which must not change what "every core" means.
+var defaultThreads = runtime.GOMAXPROCS(0)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -207,6 +208,7 @@ func benchSplitModel(b *testing.B, method string, shape []int, mutate func(*conf
 	cfg.Method = method
 	mutate(&cfg)
 	g, loss, x, labels := benchSetup(b, &cfg, shape, 10)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // newSplit raises it
 	m, err := newSplit(2, &cfg, g, shape, 10, loss)
 	if err != nil {
 		b.Fatal(err)
