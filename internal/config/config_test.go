@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -120,5 +121,24 @@ func TestShippedConfigs(t *testing.T) {
 		if _, err := Load(Sources{File: f}); err != nil {
 			t.Errorf("%v", err)
 		}
+	}
+}
+
+// train.threads: 0 means the cores found at start-up, however GOMAXPROCS
+// is changed later (a split run raises it above its thread count).
+func TestThreadsDefault(t *testing.T) {
+	c := Default()
+	c.Train.Threads = 0
+	start := c.Threads()
+	if start != runtime.NumCPU() && start != runtime.GOMAXPROCS(0) {
+		t.Fatalf("Threads() = %d with %d CPUs", start, runtime.NumCPU())
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(start + 3))
+	if got := c.Threads(); got != start {
+		t.Fatalf("after raising GOMAXPROCS, Threads() = %d, want %d", got, start)
+	}
+	c.Train.Threads = 5
+	if got := c.Threads(); got != 5 {
+		t.Fatalf("train.threads 5: Threads() = %d", got)
 	}
 }
