@@ -130,8 +130,8 @@ func TestNPZRoundTrip(t *testing.T) {
 		t.Fatalf("train %d×%d, %d classes", train.N(), train.Size(), train.Classes)
 	}
 	for i, v := range xs {
-		if train.value(i/2, i%2) != v {
-			t.Fatalf("x[%d] = %g, want %g", i, train.value(i/2, i%2), v)
+		if train.at(i) != v {
+			t.Fatalf("x[%d] = %g, want %g", i, train.at(i), v)
 		}
 	}
 	// float32 and uint8 inputs decode too.
@@ -419,4 +419,37 @@ func TestAugment(t *testing.T) {
 		}
 	}
 	_ = x
+}
+
+// Batch of uint8 images (through the per-channel table, and for 5
+// channels without it) equals the definition (raw·Scale − Mean[c]) / Std[c]
+// rounded to float32, element by element.
+func TestBatchUint8MatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, ch := range []int{1, 3, 5} {
+		d := &Dataset{Shape: []int{ch, 3, 2}, Classes: 4}
+		for i := 0; i < 7; i++ {
+			d.Labels = append(d.Labels, int32(rng.IntN(4)))
+			for j := 0; j < ch*6; j++ {
+				d.U8 = append(d.U8, uint8(rng.IntN(256)))
+			}
+		}
+		nm := Standardize(All(d), 1.0/255)
+		ids := []int{6, 0, 3, 3}
+		var x tensor.Mat[float32]
+		labels := make([]int, len(ids))
+		Batch(&x, labels, d, ids, nm)
+		for r, id := range ids {
+			if labels[r] != int(d.Labels[id]) {
+				t.Fatalf("%d channels: label %d is %d, want %d", ch, r, labels[r], d.Labels[id])
+			}
+			for j := 0; j < ch*6; j++ {
+				c := j / 6
+				want := float32((float64(d.U8[id*ch*6+j])*nm.Scale - nm.Mean[c]) / nm.Std[c])
+				if got := x.At(r, j); got != want {
+					t.Fatalf("%d channels: x[%d,%d] = %g, want %g", ch, r, j, got, want)
+				}
+			}
+		}
+	}
 }

@@ -35,9 +35,8 @@ func (d *Dataset) Size() int {
 	return n
 }
 
-// value returns element j of sample i as float64.
-func (d *Dataset) value(i, j int) float64 {
-	k := i*d.Size() + j
+// at returns element k of the N×Size() values as float64.
+func (d *Dataset) at(k int) float64 {
 	switch {
 	case d.U8 != nil:
 		return float64(d.U8[k])
@@ -122,11 +121,16 @@ func Standardize(v View, scale float64) Norm {
 	per := d.Size() / ch
 	sum := make([]float64, ch)
 	sq := make([]float64, ch)
+	size := d.Size()
 	for _, i := range v.Idx {
-		for j := 0; j < d.Size(); j++ {
-			x := d.value(i, j) * scale
-			sum[j/per] += x
-			sq[j/per] += x * x
+		for c := 0; c < ch; c++ {
+			s, q := sum[c], sq[c]
+			for k := i*size + c*per; k < i*size+(c+1)*per; k++ {
+				x := d.at(k) * scale
+				s += x
+				q += x * x
+			}
+			sum[c], sq[c] = s, q
 		}
 	}
 	n := float64(v.Len() * per)
@@ -156,11 +160,39 @@ func Batch[T tensor.Float](x *tensor.Mat[T], labels []int, d *Dataset, ids []int
 	ch := channels(d.Shape)
 	per := size / ch
 	shift := len(nm.Mean) > 0
+	// Each element is (raw·Scale − Mean[c]) / Std[c], computed in float64
+	// and rounded to T. For uint8 data the 256 possible results per channel
+	// are computed once per batch (the same operations, so the same values).
+	var lutBuf [4 * 256]float64
+	if d.U8 != nil && ch <= 4 {
+		lut := lutBuf[:ch*256]
+		for c := 0; c < ch; c++ {
+			for b := 0; b < 256; b++ {
+				v := float64(b) * nm.Scale
+				if shift {
+					v = (v - nm.Mean[c]) / nm.Std[c]
+				}
+				lut[c*256+b] = v
+			}
+		}
+		for r, id := range ids {
+			labels[r] = int(d.Labels[id])
+			row, src := x.Row(r), d.U8[id*size:(id+1)*size]
+			for c := 0; c < ch; c++ {
+				l := lut[c*256 : (c+1)*256]
+				dst := row[c*per : (c+1)*per]
+				for j, b := range src[c*per : (c+1)*per] {
+					dst[j] = T(l[b])
+				}
+			}
+		}
+		return
+	}
 	for r, id := range ids {
 		labels[r] = int(d.Labels[id])
 		row := x.Row(r)
 		for j := range row {
-			v := d.value(id, j) * nm.Scale
+			v := d.at(id*size+j) * nm.Scale
 			if shift {
 				c := j / per
 				v = (v - nm.Mean[c]) / nm.Std[c]

@@ -175,3 +175,24 @@ func TestKernelEntryPoints(t *testing.T) {
 	check("ValueStep", a32, a64)
 	AddRowVector(&Mat[float32]{Rows: 3}, nil) // zero columns: nothing to do
 }
+
+// AllFinite finds one NaN or ±Inf anywhere in a float32 slice, and passes
+// the largest finite values.
+func TestAllFinite32(t *testing.T) {
+	v := make([]float32, 1000)
+	for i := range v {
+		v[i] = math.MaxFloat32
+	}
+	if !AllFinite(v) {
+		t.Fatal("MaxFloat32 everywhere reported non-finite")
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for _, i := range []int{0, 7, 8, 999} {
+			w := append([]float32(nil), v...)
+			w[i] = bad
+			if AllFinite(w) {
+				t.Fatalf("%g at %d not found", bad, i)
+			}
+		}
+	}
+}
