@@ -283,10 +283,21 @@ func WriteNPZ(w io.Writer, arrays map[string][]byte, order []string) error {
 // header that claims more data than the stream holds costs no more memory
 // than the stream.
 func readExactly(r io.Reader, n int) ([]byte, error) {
-	var buf bytes.Buffer
-	got, err := io.CopyN(&buf, r, int64(n))
-	if err != nil {
-		return nil, fmt.Errorf("%d of %d bytes", got, n)
+	// Capacity doubles from 1 MiB as data arrives, capped at n, so the last
+	// growth allocates exactly n (bytes.Buffer would round up, and a
+	// 47 MB MNIST file cost 96 MB at its peak).
+	buf := make([]byte, 0, min(n, 1<<20))
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(grown, buf)
+			buf = grown
+		}
+		m, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err != nil {
+			return nil, fmt.Errorf("%d of %d bytes", len(buf), n)
+		}
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/data"
@@ -113,5 +114,10 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	if (cfg.Data.Flip || cfg.Data.CropPadding > 0) && len(train.Shape) != 3 {
 		return nil, userErr("data.flip/data.crop_padding: augmentation needs image data ([channels, height, width]); %s samples have shape %v", cfg.Data.Name, train.Shape)
 	}
+	// Decoding left garbage as large as the dataset (decompression and
+	// read buffers). Collect it now: the collector otherwise sets its next
+	// target from the loading peak, and a run's memory creeps towards
+	// twice that (MNIST MLP: 216 MB peak RSS over 25 epochs, 161 MB after).
+	debug.FreeOSMemory()
 	return d, nil
 }
