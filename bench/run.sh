@@ -81,8 +81,8 @@ echo "Z-IL against BP on the MNIST MLP, timed alternately in one process:"
 echo
 if [ -d datasets/mnist ] && [ -x /usr/bin/time ]; then
   go build -tags "$TAGS" -o "$tmp/pctrain" ./cmd/pctrain
-  /usr/bin/time -v "$tmp/pctrain" train -c configs/mnist-pc.yaml --set train.max_steps=300 --out "$tmp/run" -q 2> "$tmp/time.txt" >/dev/null
-  echo "peak RSS of an MNIST MLP pc training run (300 steps): $(awk -F: '/Maximum resident/ {print $2/1024 " MB"}' "$tmp/time.txt")"
+  /usr/bin/time -v "$tmp/pctrain" train -c configs/mnist-pc.yaml --set train.epochs=2 --out "$tmp/run" -q 2> "$tmp/time.txt" >/dev/null
+  echo "peak RSS of an MNIST MLP pc training run (2 epochs, with evaluation and checkpoints): $(awk -F: '/Maximum resident/ {print $2/1024 " MB"}' "$tmp/time.txt")"
 else
   echo "peak RSS: run 'make data' first (and install 'time') to measure it"
 fi
