@@ -147,3 +147,63 @@ func TestPoolDerivPathMatches(t *testing.T) {
 		}
 	}
 }
+
+// A batch runs as groups of samples side by side in one GEMM (here
+// groupColumns/4 per group, 4 output positions each): every output, input
+// gradient and parameter gradient equals the sum over samples run one at a
+// time, for a batch of two full groups and a partial one.
+func TestConvGroupsMatchSamples(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	in := Shape{2, 4, 4}
+	l, _ := NewConv2D[float64]("c", in, 3, 3, 1, 0, true)
+	initLayer(rng, initializers["default"], Layer[float64](l))
+	if g := l.group(); g != groupColumns/4 {
+		t.Fatalf("group of %d samples, want %d", g, groupColumns/4)
+	}
+	b := 2*l.group() + 7
+	x := randMat(rng, b, in.Size())
+	dy := randMat(rng, b, 3*2*2)
+	y, dx := &Mat[float64]{}, &Mat[float64]{}
+	l.Forward(y, x)
+	for _, p := range l.Params() {
+		p.Grad.Zero()
+	}
+	l.VJP(dx, x, y, dy, true, 0.5)
+	gw := append([]float64(nil), l.Wt.Grad.Data...)
+	gb := append([]float64(nil), l.B.Grad.Data...)
+
+	l.Wt.Grad.Zero()
+	l.B.Grad.Zero()
+	for n := 0; n < b; n++ {
+		xn := FromSliceMat(x.Row(n))
+		dyn := FromSliceMat(dy.Row(n))
+		yn, dxn := &Mat[float64]{}, &Mat[float64]{}
+		l.Forward(yn, xn)
+		l.VJP(dxn, xn, yn, dyn, true, 0.5)
+		for j, v := range yn.Data {
+			if d := v - y.At(n, j); d > 1e-14 || d < -1e-14 {
+				t.Fatalf("sample %d: y[%d] %g in the batch, %g alone", n, j, y.At(n, j), v)
+			}
+		}
+		for j, v := range dxn.Data {
+			if d := v - dx.At(n, j); d > 1e-14 || d < -1e-14 {
+				t.Fatalf("sample %d: dx[%d] %g in the batch, %g alone", n, j, dx.At(n, j), v)
+			}
+		}
+	}
+	for i, v := range l.Wt.Grad.Data {
+		if d := v - gw[i]; d > 1e-12 || d < -1e-12 {
+			t.Fatalf("dW[%d]: %g from the batch, %g summed over samples", i, gw[i], v)
+		}
+	}
+	for i, v := range l.B.Grad.Data {
+		if d := v - gb[i]; d > 1e-12 || d < -1e-12 {
+			t.Fatalf("db[%d]: %g from the batch, %g summed over samples", i, gb[i], v)
+		}
+	}
+}
+
+// FromSliceMat wraps one sample as a 1-row matrix (a copy).
+func FromSliceMat(row []float64) *Mat[float64] {
+	return tensor.FromSlice(1, len(row), append([]float64(nil), row...))
+}
