@@ -2,7 +2,8 @@
 
 // The C element-wise kernels: kernels_body.h compiled three times, for
 // SSE2 (any x86-64, and any other architecture gcc targets), AVX2 and
-// AVX-512; pc_kernels_select picks one from the CPU at start-up.
+// AVX-512; pc_kernels_select picks one from the CPU at start-up. Other
+// compilers (clang) and architectures get the baseline build only.
 #include "kernels.h"
 
 // No fused multiply-add: the kernels round after every operation, as Go
@@ -17,7 +18,7 @@
 static const struct pc_kernels *pc_k = &table_base;
 static const char *pc_k_name = "C (generic)";
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 
 // adam in W-wide vectors (VEC a vector type, with its load, store and
@@ -64,7 +65,7 @@ PC_ADAM_VEC(avx512, __m512, 16, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_p
 #endif
 
 const char *pc_kernels_select(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
 	    __builtin_cpu_supports("avx512vl")) {
