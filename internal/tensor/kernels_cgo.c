@@ -7,8 +7,10 @@
 #include "kernels.h"
 
 // No fused multiply-add: the kernels round after every operation, as Go
-// does, so they equal the Go loops bit for bit. (cgo does not accept
-// -ffp-contract=off among its flags; the pragma does the same.)
+// does, so they equal the Go loops bit for bit. No trapping math: lets gcc
+// turn the kernels' selects into vector blends (it changes no result).
+// cgo does not accept these among its flags; the pragma sets them. (It
+// does not reach sqrtf's errno handling: see the adam kernels.)
 #pragma GCC optimize("-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
 
 #define K(name) name##_base
