@@ -14,7 +14,7 @@ TAGS=$(printf 'int main(void){return 0;}' | ${CC:-cc} -x c - -lopenblas -o /dev/
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -tags "$TAGS" -o "$tmp/train.test" ./internal/train
-PY=/usr/bin/python3
+PY=${PY:-/usr/bin/python3} # the Python with torch (Debian: python3-torch)
 have_torch=0
 if [ -x $PY ] && $PY -c 'import torch' 2>/dev/null; then have_torch=1; else
   echo "PyTorch not found (Debian: apt-get install python3-torch); reporting pctrain only"; fi
@@ -75,7 +75,7 @@ echo " % peak against $peak1 GFLOP/s per core = ${mhz%.*} MHz × $fpc FLOP/cycle
 echo " medians of $ROUNDS rounds; $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 
 echo
-echo "Z-IL against BP on the MNIST MLP, timed alternately in one process:"
+echo "Z-IL against BP on the MNIST MLP: median over 300 back-to-back pairs of the time ratio, $ROUNDS runs:"
 "$tmp/train.test" -test.run '^$' -test.bench 'BenchmarkRatio(Update)?ZILOverBP$' -test.benchtime 300x -test.count "$ROUNDS" | grep zil/bp | awk '{print "  " $1 " " $5 " zil/bp"}'
 
 echo
