@@ -17,9 +17,6 @@ type Activation struct {
 	DF   func(float64) float64
 	// FDF returns F and DF together, sharing their work.
 	FDF func(float64) (float64, float64)
-	// FDF32, if set, is a faster float32 form of FDF used by float32
-	// models (within float32 rounding of FDF; tested).
-	FDF32 func(float32) (float32, float32)
 }
 
 const leakySlope = tensor.LeakySlope
@@ -49,14 +46,12 @@ var activations = map[string]Activation{
 		return leakySlope
 	}},
 	"tanh": {Name: "tanh", F: math.Tanh, DF: func(x float64) float64 { t := math.Tanh(x); return 1 - t*t },
-		FDF:   func(x float64) (float64, float64) { y := math.Tanh(x); return y, 1 - y*y },
-		FDF32: func(x float32) (float32, float32) { y := tensor.Tanh32(x); return y, 1 - y*y }},
+		FDF: func(x float64) (float64, float64) { y := math.Tanh(x); return y, 1 - y*y }},
 	"sigmoid": {Name: "sigmoid", F: sigmoid, DF: func(x float64) float64 { s := sigmoid(x); return s * (1 - s) },
-		FDF:   func(x float64) (float64, float64) { y := sigmoid(x); return y, y * (1 - y) },
-		FDF32: tensor.SigmoidFD32},
+		FDF: func(x float64) (float64, float64) { y := sigmoid(x); return y, y * (1 - y) }},
 	// gelu is the exact form x·Φ(x) (PyTorch's nn.GELU() default).
 	"gelu": {Name: "gelu", F: func(x float64) float64 { y, _ := geluFDF(x); return y },
-		DF: func(x float64) float64 { _, d := geluFDF(x); return d }, FDF: geluFDF, FDF32: tensor.GeluFD32},
+		DF: func(x float64) float64 { _, d := geluFDF(x); return d }, FDF: geluFDF},
 }
 
 // geluFDF returns x·Φ(x) and its derivative Φ(x) + x·φ(x).

@@ -240,16 +240,42 @@ func TestInitBounds(t *testing.T) {
 	}
 }
 
-// The float32 fast path of gelu stays within a few float32 roundings of the
+// fd32 evaluates the float32 kernel float32 models use for activation
+// name (C when cgo is on, else Go) at every x.
+func fd32(t *testing.T, name string, xs []float64) (y, d []float32) {
+	t.Helper()
+	k := tensor.ActKernel32(name)
+	if k == nil {
+		t.Fatalf("no float32 kernel for %s", name)
+	}
+	x := make([]float32, len(xs))
+	for i, v := range xs {
+		x[i] = float32(v)
+	}
+	y, d = make([]float32, len(x)), make([]float32, len(x))
+	k(y, d, x)
+	return y, d
+}
+
+func grid(lo, hi, step float64) []float64 {
+	var xs []float64
+	for x := lo; x <= hi; x += step {
+		xs = append(xs, float64(float32(x)))
+	}
+	return xs
+}
+
+// The float32 path of gelu stays within a few float32 roundings of the
 // exact float64 form (A&S 7.1.26 bounds the erf error by 1.5e-7; float32
 // arithmetic adds a few units of 6e-8).
 func TestGeluFloat32Path(t *testing.T) {
 	a, _ := LookupActivation("gelu")
-	for x := -12.0; x <= 12; x += 0.0007 {
-		y32, d32 := a.FDF32(float32(x))
-		y, d := a.FDF(float64(float32(x)))
-		if math.Abs(float64(y32)-y) > 4e-7*(1+math.Abs(x)) || math.Abs(float64(d32)-d) > 4e-7*(1+math.Abs(x)) {
-			t.Fatalf("x = %g: float32 (%g, %g), exact (%g, %g)", x, y32, d32, y, d)
+	xs := grid(-12, 12, 0.0007)
+	y32, d32 := fd32(t, "gelu", xs)
+	for i, x := range xs {
+		y, d := a.FDF(x)
+		if math.Abs(float64(y32[i])-y) > 4e-7*(1+math.Abs(x)) || math.Abs(float64(d32[i])-d) > 4e-7*(1+math.Abs(x)) {
+			t.Fatalf("x = %g: float32 (%g, %g), exact (%g, %g)", x, y32[i], d32[i], y, d)
 		}
 	}
 }
@@ -271,14 +297,30 @@ func TestExp32(t *testing.T) {
 // of the float64 functions, relative to the value (tanh is odd and tiny
 // near 0, where an absolute bound would hide a wrong slope).
 func TestTanhSigmoidFloat32Paths(t *testing.T) {
+	xs := grid(-20, 20, 0.00037)
 	for _, name := range []string{"tanh", "sigmoid"} {
 		a, _ := LookupActivation(name)
-		for x := -20.0; x <= 20; x += 0.00037 {
-			xf := float64(float32(x))
-			y32, d32 := a.FDF32(float32(x))
-			y, d := a.FDF(xf)
-			if math.Abs(float64(y32)-y) > 5e-7*math.Abs(y)+1e-30 || math.Abs(float64(d32)-d) > 2e-6*math.Abs(d)+4e-7 { // 1−y² from a float32 y near ±1 is exact only to ~2 ulps of 1
-				t.Fatalf("%s(%g): float32 (%g, %g), exact (%g, %g)", name, x, y32, d32, y, d)
+		y32, d32 := fd32(t, name, xs)
+		for i, x := range xs {
+			y, d := a.FDF(x)
+			if math.Abs(float64(y32[i])-y) > 5e-7*math.Abs(y)+1e-30 || math.Abs(float64(d32[i])-d) > 2e-6*math.Abs(d)+4e-7 { // 1−y² from a float32 y near ±1 is exact only to ~2 ulps of 1
+				t.Fatalf("%s(%g): float32 (%g, %g), exact (%g, %g)", name, x, y32[i], d32[i], y, d)
+			}
+		}
+	}
+}
+
+// The piecewise-linear activations in float32 are the float64 forms
+// rounded (leaky-relu's slope times x within one rounding).
+func TestPiecewiseFloat32Paths(t *testing.T) {
+	xs := append(grid(-3, 3, 0.01), 0, math.Copysign(0, -1))
+	for _, name := range []string{"relu", "leaky-relu", "linear"} {
+		a, _ := LookupActivation(name)
+		y32, d32 := fd32(t, name, xs)
+		for i, x := range xs {
+			y, d := a.FDF(x)
+			if math.Abs(float64(y32[i])-y) > 1.2e-7*math.Abs(y) || float64(d32[i]) != float64(float32(d)) {
+				t.Fatalf("%s(%g): float32 (%g, %g), float64 (%g, %g)", name, x, y32[i], d32[i], y, d)
 			}
 		}
 	}
