@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/train"
 )
 
@@ -37,7 +36,10 @@ and report, for each:
 
 BP always runs as the reference. compare.json, compare.csv and compare.png (the curves) go to
 --out (default
-runs/compare-<config name>). Methods: ` + fmt.Sprint(config.Methods) + exitStatusHelp,
+runs/compare-<config name>).
+
+Methods (any registered rule; ` + "`pctrain rules`" + ` shows more):
+` + ruleLines() + exitStatusHelp,
 		Example: `  pctrain compare pc bp --config configs/mnist-pc.yaml --set train.epochs=1
   pctrain compare zil fa-zil bp --config configs/mnist-mlp-exact.yaml --steps 50
   pctrain compare zil bp --config configs/mnist-pc.yaml --set dtype=float64 --json`,
@@ -57,8 +59,8 @@ func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []st
 		methods = []string{"pc", "bp"}
 	}
 	for _, m := range methods {
-		if !slices.Contains(config.Methods, m) {
-			return usageError{fmt.Errorf("compare: unknown method %q (valid: %v)", m, config.Methods)}
+		if _, err := rule.Lookup(m); err != nil {
+			return usageError{fmt.Errorf("compare: %v", err)}
 		}
 	}
 	if o.cfg.file == "" {

@@ -32,9 +32,8 @@ func newRootCommand(stderr io.Writer) *cobra.Command {
 		Long: `pctrain trains predictive-coding (PC) networks and backprop (BP) networks from one YAML
 config and writes metrics, checkpoints and a summary.
 
-Methods: bp (backprop), pc (inference learning: T inference steps, then a weight update),
-zil (zero-divergence IL: PC whose updates equal BP's exactly, at BP's cost), and fa-zil
-(Z-IL with locally triggered updates).
+Methods (the config's method key; ` + "`pctrain rules`" + ` shows each one's cost, exactness and keys):
+` + ruleLines() + `
 
 Start with:
   pctrain train --config configs/mnist-pc.yaml
@@ -45,7 +44,7 @@ Start with:
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors are still printed)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newVersionCommand())
+	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newVersionCommand(), newRulesCommand())
 	return root
 }
 

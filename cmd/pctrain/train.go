@@ -30,7 +30,7 @@ func (c *configFlags) load() (*config.Config, error) {
 	if c.threads >= 0 {
 		sets = append(append([]string(nil), sets...), fmt.Sprintf("train.threads=%d", c.threads))
 	}
-	return config.Load(config.Sources{File: c.file, Sets: sets, Env: os.Environ()})
+	return train.LoadConfig(config.Sources{File: c.file, Sets: sets, Env: os.Environ()})
 }
 
 type trainOptions struct {

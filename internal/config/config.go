@@ -23,7 +23,7 @@ import (
 type Config struct {
 	// Seed seeds every random choice (initialisation, shuffling, splits).
 	Seed uint64 `mapstructure:"seed" yaml:"seed"`
-	// Method is bp, pc, zil or fa-zil.
+	// Method names the learning rule (`pctrain rules` lists them).
 	Method string `mapstructure:"method" yaml:"method"`
 	// DType is float32 (speed) or float64 (exactness checks).
 	DType string `mapstructure:"dtype" yaml:"dtype"`
@@ -106,7 +106,7 @@ type ModelConfig struct {
 	InitFrom string `mapstructure:"init_from" yaml:"init_from"`
 }
 
-// PCConfig configures inference learning (method pc).
+// PCConfig configures the state-based PC rules' inference (pc, ipc).
 type PCConfig struct {
 	// Steps is the number of inference steps T per batch.
 	Steps int `mapstructure:"steps" yaml:"steps"`
@@ -118,6 +118,12 @@ type PCConfig struct {
 	// inference exceeds this multiple of the energy at its start (the
 	// feed-forward loss): inference is then diverging. 0 disables it.
 	EnergyGrowthLimit float64 `mapstructure:"energy_growth_limit" yaml:"energy_growth_limit"`
+	// Nudging nudges the output towards the target instead of clamping
+	// it (pc and ipc, RULES.md §2): none, positive, negative, centred or
+	// random-sign.
+	Nudging string `mapstructure:"nudging" yaml:"nudging"`
+	// Beta is the nudging strength |β| (its sign comes from Nudging).
+	Beta float64 `mapstructure:"beta" yaml:"beta"`
 }
 
 // ZILConfig configures Z-IL and Fa-Z-IL.
@@ -179,15 +185,15 @@ func Default() Config {
 		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
 			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
-		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10},
+		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},
 		Train: TrainConfig{Epochs: 25},
 	}
 }
 
-// Methods lists the training methods.
-var Methods = []string{"bp", "pc", "zil", "fa-zil"}
+// NudgingModes lists the values of pc.nudging.
+var NudgingModes = []string{"none", "positive", "negative", "centred", "random-sign"}
 
 // Error is a configuration problem; it names the source (file, flag or
 // environment variable) and the key.
@@ -305,8 +311,11 @@ func (c Config) YAML() []byte {
 }
 
 // FromYAML parses a resolved config (as written by YAML) and validates it.
+//
+// Keys the YAML lacks keep their defaults, so a checkpoint written before
+// a key existed still loads.
 func FromYAML(raw []byte, where string) (*Config, error) {
-	var c Config
+	c := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {

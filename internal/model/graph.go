@@ -47,6 +47,7 @@ type Graph[T tensor.Float] struct {
 	// Children[v] lists the uses of vertex v, by ascending child index.
 	Children [][]Edge
 	params   []*Param[T]
+	buffers  []*Buffer[T]
 }
 
 // NewGraph checks inputs and shapes, computes levels (the longest distance
@@ -635,4 +636,49 @@ func (g *Graph[T]) HiddenInputs(v int, buf []bool) []bool {
 		buf = append(buf, p != 0)
 	}
 	return buf
+}
+
+// Buffer is non-trainable state kept with the model (a learning rule's
+// feedback matrices, for instance): checkpoints save it under Name and
+// resume restores it. Value is rows × cols; Shape is the logical shape
+// written to checkpoints.
+type Buffer[T tensor.Float] struct {
+	Name  string
+	Shape []int
+	Value *Mat[T]
+}
+
+// AddBuffer adds a zeroed buffer; names must be unique among parameters
+// and buffers.
+func (g *Graph[T]) AddBuffer(name string, shape []int, rows, cols int) (*Buffer[T], error) {
+	for _, p := range g.params {
+		if p.Name == name {
+			return nil, fmt.Errorf("model: buffer %q has a parameter's name", name)
+		}
+	}
+	if g.Buffer(name) != nil {
+		return nil, fmt.Errorf("model: buffer %q exists", name)
+	}
+	b := &Buffer[T]{Name: name, Shape: shape, Value: tensor.New[T](rows, cols)}
+	g.buffers = append(g.buffers, b)
+	return b, nil
+}
+
+// Buffers lists the graph's buffers in the order they were added.
+func (g *Graph[T]) Buffers() []*Buffer[T] { return g.buffers }
+
+// Buffer returns the named buffer, or nil.
+func (g *Graph[T]) Buffer(name string) *Buffer[T] {
+	for _, b := range g.buffers {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// ShareBuffers makes g use src's buffers (the same values; a copy of a
+// graph working on part of a batch).
+func (g *Graph[T]) ShareBuffers(src *Graph[T]) {
+	g.buffers = append(g.buffers[:0:0], src.buffers...)
 }

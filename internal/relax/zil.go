@@ -36,7 +36,7 @@ func (s Schedule) String() string {
 	return "sequential"
 }
 
-// ZIL runs zero-divergence inference learning on one batch and adds the
+// ZIL.Run runs zero-divergence inference learning on one batch and adds the
 // parameter gradients to the graph's Grad buffers (callers zero them). The
 // three conditions of PC-SPEC §3:
 //
@@ -50,7 +50,20 @@ func (s Schedule) String() string {
 // Gradients are applied by the optimizer after the last step, so every
 // value-node update sees the weights from before the batch (PC-SPEC's
 // synchronous-semantics pitfall).
-func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule) Result {
+// ZIL is Z-IL's own state over a shared State: the per-vertex Σ eps² of
+// the sequential schedule.
+type ZIL[T tensor.Float] struct {
+	*State[T]
+	seqEnergy []float64
+}
+
+// NewZIL returns Z-IL working on st.
+func NewZIL[T tensor.Float](st *State[T]) *ZIL[T] {
+	return &ZIL[T]{State: st, seqEnergy: make([]float64, len(st.G.Vertices))}
+}
+
+// Run: see the comment above.
+func (e *ZIL[T]) Run(in *Mat[T], labels []int, gamma float64, sched Schedule) Result {
 	var r Result
 	e.valuesStale = false
 	r.Loss, r.Correct = e.feedForwardValues(in, labels, sched == Parallel)
@@ -116,7 +129,21 @@ func (e *Engine[T]) ZIL(in *Mat[T], labels []int, gamma float64, sched Schedule)
 // every synapse learns exactly when Z-IL's clock says. A neuron whose
 // backprop error is exactly zero (a dead ReLU) never fires: its gradient is
 // zero in both. The trigger uses only quantities local to the neuron.
-func (e *Engine[T]) FaZIL(in *Mat[T], labels []int, gamma float64) Result {
+type FaZIL[T tensor.Float] struct {
+	*State[T]
+	mu0    []*Mat[T]
+	open   [][]bool
+	masked *Mat[T]
+}
+
+// NewFaZIL returns Fa-Z-IL working on st.
+func NewFaZIL[T tensor.Float](st *State[T]) *FaZIL[T] {
+	n := len(st.G.Vertices)
+	return &FaZIL[T]{State: st, mu0: newMats[T](n), open: make([][]bool, n), masked: &Mat[T]{}}
+}
+
+// Run: see the comment above.
+func (e *FaZIL[T]) Run(in *Mat[T], labels []int, gamma float64) Result {
 	var r Result
 	r.Loss, r.Correct = e.feedForward(in, labels)
 	out := e.G.Output()

@@ -40,7 +40,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			var m Method[float32]
 			var err error
 			if c.name == "mlp-split" {
-				m, err = newSplit(2, &cfg, g, c.shape, c.classes, loss)
+				m, err = newSplitMethod(2, &cfg, g, c.shape, c.classes, loss)
 			} else {
 				m, err = NewMethod(method, &cfg, g, loss)
 			}
@@ -92,7 +92,7 @@ func TestSplitMatchesWholeBatch(t *testing.T) {
 		for _, p := range g.Params() {
 			want = append(want, append([]float64(nil), p.Grad.Data...))
 		}
-		sp, err := newSplit(3, &cfg, g, []int{784}, 10, loss)
+		sp, err := newSplitMethod(3, &cfg, g, []int{784}, 10, loss)
 		if err != nil {
 			t.Fatal(err)
 		}

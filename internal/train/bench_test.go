@@ -220,7 +220,7 @@ func benchSplitModel(b *testing.B, method string, shape []int, mutate func(*conf
 	mutate(&cfg)
 	g, loss, x, labels := benchSetup(b, &cfg, shape, 10)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0)) // newSplit raises it
-	m, err := newSplit(2, &cfg, g, shape, 10, loss)
+	m, err := newSplitMethod(2, &cfg, g, shape, 10, loss)
 	if err != nil {
 		b.Fatal(err)
 	}

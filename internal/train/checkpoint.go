@@ -135,7 +135,7 @@ func (c *loadedCheckpoint) config() (*config.Config, error) {
 	if v := c.Meta["format_version"]; v != FormatVersion {
 		return nil, userErr("checkpoint %s: format version %q, this pctrain reads %q", c.Path, v, FormatVersion)
 	}
-	cfg, err := config.FromYAML([]byte(c.Meta["config"]), "checkpoint "+c.Path)
+	cfg, err := configFromYAML([]byte(c.Meta["config"]), "checkpoint "+c.Path)
 	if err != nil {
 		return nil, &UserError{Err: err}
 	}

@@ -167,7 +167,7 @@ func agreementHook[T tensor.Float](t *Trainer[T], steps int) (func(int, *tensor.
 		agree[i] = LayerAgreement{Param: p.Name, Cosine: 1}
 	}
 	out := &agree
-	bp := &bpMethod[T]{g: t.G, ws: model.NewWorkspace(t.G), loss: t.Loss}
+	bp := newBPRef(t.G, t.Loss)
 	saved := make([][]T, len(params))
 	return func(step int, x *tensor.Mat[T], labels []int) {
 		if step >= steps {
@@ -176,7 +176,7 @@ func agreementHook[T tensor.Float](t *Trainer[T], steps int) (func(int, *tensor.
 		for i, p := range params {
 			saved[i] = append(saved[i][:0], p.Grad.Data...)
 		}
-		bp.Grad(x, labels)
+		bp.grad(x, labels)
 		for i, p := range params {
 			a := &agree[i]
 			g, ref := saved[i], p.Grad.Data

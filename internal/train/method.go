@@ -5,83 +5,23 @@ import (
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
-	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
-// Method computes one batch's parameter gradients into the graph's Grad
-// buffers (zeroing them first). BP, PC and Z-IL differ only here.
-type Method[T tensor.Float] interface {
-	Name() string
-	Grad(x *tensor.Mat[T], labels []int) relax.Result
-}
-
-type bpMethod[T tensor.Float] struct {
-	g    *model.Graph[T]
-	ws   *model.Workspace[T]
-	loss model.Loss[T]
-}
-
-func (m *bpMethod[T]) Name() string { return "bp" }
-func (m *bpMethod[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
-	m.g.ZeroGrad()
-	loss, correct := m.g.Backprop(m.ws, x, labels, m.loss)
-	return relax.Result{Loss: loss, Correct: correct, Energy: loss / float64(x.Rows), Samples: x.Rows}
-}
-
-type pcMethod[T tensor.Float] struct {
-	e *relax.Engine[T]
-	s relax.ILSettings
-}
-
-func (m *pcMethod[T]) Name() string { return "pc" }
-
-// trace makes the next Grad record its energy trajectory into tr.
-func (m *pcMethod[T]) trace(tr *[]float64)       { m.s.Trace = tr }
-func (m *pcMethod[T]) values() []*tensor.Mat[T]  { return m.e.Values() }
-func (m *zilMethod[T]) values() []*tensor.Mat[T] { return m.e.Values() }
-func (m *pcMethod[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
-	m.e.G.ZeroGrad()
-	return m.e.IL(x, labels, m.s)
-}
-
-type zilMethod[T tensor.Float] struct {
-	e     *relax.Engine[T]
-	gamma float64
-	sched relax.Schedule
-	fa    bool
-}
-
-func (m *zilMethod[T]) Name() string {
-	if m.fa {
-		return "fa-zil"
+// newRule builds cfg's learning rule on g: one instance, or, with more
+// than one thread, one per part of the batch (split).
+func newRule[T tensor.Float](cfg *config.Config, g *model.Graph[T], shape []int, classes int, loss model.Loss[T]) (*rule.Info, rule.Rule[T], error) {
+	info, err := rule.Lookup(cfg.Method)
+	if err != nil {
+		return nil, nil, err
 	}
-	return "zil"
-}
-
-func (m *zilMethod[T]) Grad(x *tensor.Mat[T], labels []int) relax.Result {
-	m.e.G.ZeroGrad()
-	if m.fa {
-		return m.e.FaZIL(x, labels, m.gamma)
+	if n := cfg.Threads(); n > 1 {
+		s, err := newSplit(n, info, cfg, g, shape, classes, loss)
+		return info, s, err
 	}
-	return m.e.ZIL(x, labels, m.gamma, m.sched)
-}
-
-// NewMethod returns the named method ("bp", "pc", "zil", "fa-zil") on g.
-func NewMethod[T tensor.Float](name string, cfg *config.Config, g *model.Graph[T], loss model.Loss[T]) (Method[T], error) {
-	switch name {
-	case "bp":
-		return &bpMethod[T]{g: g, ws: model.NewWorkspace(g), loss: loss}, nil
-	case "pc":
-		return &pcMethod[T]{e: relax.NewEngine(g, loss), s: relax.ILSettings{Steps: cfg.PC.Steps, LR: cfg.PC.XLR, Momentum: cfg.PC.XMomentum}}, nil
-	case "zil", "fa-zil":
-		sched, err := relax.ParseSchedule(cfg.ZIL.Schedule)
-		if err != nil {
-			return nil, err
-		}
-		return &zilMethod[T]{e: relax.NewEngine(g, loss), gamma: cfg.ZIL.Gamma, sched: sched, fa: name == "fa-zil"}, nil
-	}
-	return nil, fmt.Errorf("unknown method %q (valid: bp, pc, zil, fa-zil)", name)
+	r, err := rule.New(info, rule.Env[T]{Cfg: cfg, G: g, Loss: loss})
+	return info, r, err
 }
 
 // BuildModel builds the graph cfg describes for samples of the given

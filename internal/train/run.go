@@ -17,6 +17,7 @@ import (
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -85,7 +86,7 @@ func ResumeConfig(dir string) (*config.Config, error) {
 	if err != nil {
 		return nil, userErr("--resume %s: not a run directory (%v)", dir, unwrapPathErr(err))
 	}
-	c, err := config.FromYAML(raw, p)
+	c, err := configFromYAML(raw, p)
 	if err != nil {
 		return nil, &UserError{Err: err}
 	}
@@ -370,13 +371,16 @@ func ConfigName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
-// ExactnessWarning says when a Z-IL run is not exact: with zil.gamma ≠ 1
-// the gradient of level t is BP's scaled by gammaᵗ (PC-SPEC §3, C3).
+// ExactnessWarning is the rule's notice for this config (a Z-IL run with
+// zil.gamma ≠ 1 is no longer exact), or "".
 func ExactnessWarning(cfg *config.Config, method string) string {
-	if (method == "zil" || method == "fa-zil") && cfg.ZIL.Gamma != 1 {
-		return fmt.Sprintf("zil.gamma is %g, not 1: %s is no longer exact (the gradient of level t is BP's times %g^t)", cfg.ZIL.Gamma, method, cfg.ZIL.Gamma)
+	info, err := rule.Lookup(method)
+	if err != nil || info.Warning == nil {
+		return ""
 	}
-	return ""
+	c := *cfg
+	c.Method = method
+	return info.Warning(&c)
 }
 
 // truncateMetrics keeps the metrics of the first epochs epochs only.

@@ -142,13 +142,13 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 	if rep == nil {
 		rep = nopReporter{}
 	}
-	base, err := config.Load(config.Sources{File: o.File, Sets: o.BaseSets, Env: o.Env})
+	base, err := LoadConfig(config.Sources{File: o.File, Sets: o.BaseSets, Env: o.Env})
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range o.Axes { // fail early on a bad key or value
 		for _, v := range a.Values {
-			if _, err := config.Load(config.Sources{File: o.File, Sets: append(append([]string(nil), o.BaseSets...), a.Key+"="+v), Env: o.Env}); err != nil {
+			if _, err := LoadConfig(config.Sources{File: o.File, Sets: append(append([]string(nil), o.BaseSets...), a.Key+"="+v), Env: o.Env}); err != nil {
 				return nil, err
 			}
 		}
@@ -177,7 +177,7 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 			opts.Resume = dir
 		} else {
 			sets := append(append([]string(nil), o.BaseSets...), r.Sets...)
-			if cfg, err = config.Load(config.Sources{File: o.File, Sets: sets, Env: o.Env}); err != nil {
+			if cfg, err = LoadConfig(config.Sources{File: o.File, Sets: sets, Env: o.Env}); err != nil {
 				return nil, err
 			}
 			cfg.Train.OutDir = dir

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -31,31 +32,37 @@ type Telemetry struct {
 	BPCosine map[string]float64 `json:"bp_cosine,omitempty"`
 }
 
-type tracer interface{ trace(*[]float64) }
-
-type valuer[T tensor.Float] interface{ values() []*tensor.Mat[T] }
-
 // telemetryDue reports whether the step about to run is recorded.
 func (t *Trainer[T]) telemetryDue() bool {
 	n := t.Cfg.Train.TelemetryEvery
 	return n > 0 && t.Hooks.Telemetry != nil && t.Pos.Step%n == 0
 }
 
-// telemetry fills a record after the method's Grad at the current weights.
-func (t *Trainer[T]) telemetry(r relax.Result, traj []float64, x *tensor.Mat[T], labels []int) Telemetry {
-	rec := Telemetry{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Method: t.Method.Name(),
+// bpRef is backprop on the trainer's graph, for telemetry and compare:
+// it overwrites the Grad buffers with BP's gradient at the current
+// weights.
+type bpRef[T tensor.Float] struct {
+	g    *model.Graph[T]
+	ws   *model.Workspace[T]
+	loss model.Loss[T]
+}
+
+func newBPRef[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *bpRef[T] {
+	return &bpRef[T]{g: g, ws: model.NewWorkspace(g), loss: loss}
+}
+
+func (b *bpRef[T]) grad(x *tensor.Mat[T], labels []int) {
+	b.g.ZeroGrad()
+	b.g.Backprop(b.ws, x, labels, b.loss)
+}
+
+// gradTelemetry starts a record from the rule's first gradient of the
+// batch, at the weights before its update: weight and gradient norms and,
+// with train.telemetry_bp_cosine, each parameter's cosine with BP's
+// gradient at the same weights (the rule's gradient is put back).
+func (t *Trainer[T]) gradTelemetry(x *tensor.Mat[T], labels []int) Telemetry {
+	rec := Telemetry{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Method: t.Info.Name,
 		WeightNorms: map[string]float64{}, GradNorms: map[string]float64{}}
-	if len(traj) > 0 {
-		rec.EnergyTrajectory = append([]float64(nil), traj...)
-	}
-	if len(r.EnergyLevels) > 1 {
-		rec.EnergyPerLevel = append([]float64(nil), r.EnergyLevels[1:]...)
-	}
-	if vm, ok := t.Method.(valuer[T]); ok {
-		for _, v := range vm.values()[1:] {
-			rec.ValueNorms = append(rec.ValueNorms, meanRowNorm(v))
-		}
-	}
 	params := t.G.Params()
 	for _, p := range params {
 		rec.WeightNorms[p.Name] = math.Sqrt(tensor.SumSq(p.Value.Data))
@@ -67,13 +74,34 @@ func (t *Trainer[T]) telemetry(r relax.Result, traj []float64, x *tensor.Mat[T],
 			saved[i] = append([]T(nil), p.Grad.Data...)
 		}
 		if t.bpRef == nil {
-			t.bpRef = &bpMethod[T]{g: t.G, ws: model.NewWorkspace(t.G), loss: t.Loss}
+			t.bpRef = newBPRef(t.G, t.Loss)
 		}
-		t.bpRef.Grad(x, labels)
+		t.bpRef.grad(x, labels)
 		rec.BPCosine = map[string]float64{}
 		for i, p := range params {
 			rec.BPCosine[p.Name] = cosine(saved[i], p.Grad.Data)
 			copy(p.Grad.Data, saved[i])
+		}
+	}
+	return rec
+}
+
+// telemetry completes the record gradTelemetry started with the batch's
+// inference: the energy trajectory and per vertex, and value-node norms.
+func (t *Trainer[T]) telemetry(r relax.Result, traj []float64) Telemetry {
+	rec := t.upd.pending
+	t.upd.pending = Telemetry{}
+	if len(traj) > 0 {
+		rec.EnergyTrajectory = append([]float64(nil), traj...)
+	}
+	if len(r.EnergyLevels) > 1 {
+		rec.EnergyPerLevel = append([]float64(nil), r.EnergyLevels[1:]...)
+	}
+	if vm, ok := t.Rule.(rule.Valuer[T]); ok {
+		if vals := vm.Values(); len(vals) > 1 {
+			for _, v := range vals[1:] {
+				rec.ValueNorms = append(rec.ValueNorms, meanRowNorm(v))
+			}
 		}
 	}
 	return rec

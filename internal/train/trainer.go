@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/optim"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -47,11 +49,12 @@ type Hooks[T tensor.Float] struct {
 	// EpochStart is called when an epoch (0-based) starts or resumes at
 	// batch startBatch of batches.
 	EpochStart func(epoch, startBatch, batches int)
-	// AfterGrad is called after the method's gradients are computed and
-	// before the optimizer step (compare measures agreement here); the
-	// time it takes is not counted as training time.
+	// AfterGrad is called with the rule's first gradient of each batch in
+	// the graph's Grad buffers, before its optimizer step (compare
+	// measures agreement here); the time it takes is not counted as
+	// training time.
 	AfterGrad func(step int, x *tensor.Mat[T], labels []int)
-	// Batch is called after every optimizer step.
+	// Batch is called after every batch.
 	Batch func(epoch, batch int, r relax.Result, batchSize int)
 	// Epoch is called at the end of every epoch, with the run state to
 	// checkpoint; an error stops the run.
@@ -60,16 +63,18 @@ type Hooks[T tensor.Float] struct {
 	Telemetry func(Telemetry) error
 }
 
-// Trainer is the training loop over one model, method and optimizer.
+// Trainer is the training loop over one model, learning rule and
+// optimizer.
 type Trainer[T tensor.Float] struct {
-	Cfg    *config.Config
-	G      *model.Graph[T]
-	Loss   model.Loss[T]
-	Method Method[T]
-	Opt    *optim.Optimizer[T]
-	Sched  optim.Schedule
-	Data   *Data
-	Hooks  Hooks[T]
+	Cfg   *config.Config
+	G     *model.Graph[T]
+	Loss  model.Loss[T]
+	Info  *rule.Info
+	Rule  rule.Rule[T]
+	Opt   *optim.Optimizer[T]
+	Sched optim.Schedule
+	Data  *Data
+	Hooks Hooks[T]
 
 	Pos   Position
 	stats epochStats
@@ -80,8 +85,11 @@ type Trainer[T tensor.Float] struct {
 	// poison, in tests, turns a step's loss into NaN to exercise the
 	// divergence guard.
 	poison func(step int) bool
-	bpRef  *bpMethod[T] // backprop on the same graph, for telemetry
+	bpRef  *bpRef[T] // backprop on the same graph, for telemetry
 	traj   []float64
+	upd    updater[T]
+	batch  rule.Batch[T]
+	saved  optim.Saved[T] // the state before a multi-update batch
 }
 
 // NewTrainer builds the model, initialises it from the seed (or
@@ -111,12 +119,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	if err != nil {
 		return nil, userErr("loss: %v", err)
 	}
-	var m Method[T]
-	if n := cfg.Threads(); n > 1 {
-		m, err = newSplit(n, cfg, g, d.Shape, d.Classes, loss)
-	} else {
-		m, err = NewMethod(cfg.Method, cfg, g, loss)
-	}
+	info, r, err := newRule(cfg, g, d.Shape, d.Classes, loss)
 	if err != nil {
 		return nil, userErr("method: %v", err)
 	}
@@ -129,7 +132,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 		total = min(total, cfg.Train.MaxSteps)
 	}
 	t := &Trainer[T]{
-		Cfg: cfg, G: g, Loss: loss, Method: m, Opt: opt, Data: d,
+		Cfg: cfg, G: g, Loss: loss, Info: info, Rule: r, Opt: opt, Data: d,
 		Sched: optim.Schedule{Name: cfg.Optim.Schedule, Base: cfg.Optim.LR, Warmup: cfg.Optim.WarmupSteps, Total: total, MinLR: cfg.Optim.MinLR},
 		eval:  newEvaluator(g, loss, d.Norm, 1000),
 	}
@@ -138,7 +141,55 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 		t.Best.Metric = "val_acc"
 	}
 	t.Best.Value = -1
+	t.upd.t = t
 	return t, nil
+}
+
+// Close releases what the rule holds beyond the run (the worker
+// goroutines of a batch split across cores). Run calls it when it ends.
+func (t *Trainer[T]) Close() {
+	if c, ok := t.Rule.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// updater is the rule.Updater of the trainer: each Update is one
+// optimizer step at the batch's learning rate, checked for finite
+// weights. Before a batch's first update it runs what looks at the
+// rule's gradient (telemetry, the AfterGrad hook) and, for a rule that
+// updates several times per batch, saves the state so an interrupted
+// batch can be undone.
+type updater[T tensor.Float] struct {
+	t       *Trainer[T]
+	lr      float64
+	n       int // updates made in this batch
+	due     bool
+	pending Telemetry
+	paused  time.Duration
+}
+
+func (u *updater[T]) begin(lr float64, due bool) {
+	u.lr, u.n, u.due, u.paused = lr, 0, due, 0
+}
+
+func (u *updater[T]) Update() error {
+	t := u.t
+	if u.n == 0 {
+		if t.Info.UpdatesPerBatch(t.Cfg) > 1 {
+			t.Opt.Save(&t.saved)
+		}
+		p := time.Now()
+		if u.due {
+			u.pending = t.gradTelemetry(t.batch.X, t.batch.Labels)
+		}
+		if t.Hooks.AfterGrad != nil {
+			t.Hooks.AfterGrad(t.Pos.Step, t.batch.X, t.batch.Labels)
+		}
+		u.paused += time.Since(p)
+	}
+	t.Opt.Step(u.lr)
+	u.n++
+	return t.checkWeights()
 }
 
 func batchesPerEpoch(n, bs int) int { return (n + bs - 1) / bs }
@@ -152,6 +203,7 @@ func (t *Trainer[T]) finished() bool {
 // ctx ends (then Interrupted is called and ErrInterrupted returned), or a
 // quantity diverges (*DivergedError).
 func (t *Trainer[T]) Run(ctx context.Context) error {
+	defer t.Close()
 	cfg := t.Cfg
 	bs := cfg.Data.BatchSize
 	nb := batchesPerEpoch(t.Data.Train.Len(), bs)
@@ -175,15 +227,18 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 		}
 		start := time.Now()
 		var paused time.Duration
+		interrupted := func() error {
+			t.stats.Seconds += time.Since(start).Seconds() - paused.Seconds()
+			if t.Interrupted != nil {
+				if err := t.Interrupted(t); err != nil {
+					return err
+				}
+			}
+			return ErrInterrupted
+		}
 		for t.Pos.Batch < nb {
 			if ctx.Err() != nil {
-				t.stats.Seconds += time.Since(start).Seconds() - paused.Seconds()
-				if t.Interrupted != nil {
-					if err := t.Interrupted(t); err != nil {
-						return err
-					}
-				}
-				return ErrInterrupted
+				return interrupted()
 			}
 			ids := order[t.Pos.Batch*bs : min((t.Pos.Batch+1)*bs, len(order))]
 			data.Batch(x, labels[:len(ids)], t.Data.Train.DS, ids, t.Data.Norm)
@@ -194,15 +249,29 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				scratch = data.Augment(x, t.Data.Shape, aug, cfg.Data.CropPadding, cfg.Data.Flip, fill, scratch)
 			}
 			due := t.telemetryDue()
-			tr, traces := t.Method.(tracer)
+			tr, traces := t.Rule.(rule.Tracer)
 			if due && traces {
-				tr.trace(&t.traj)
+				tr.Trace(&t.traj)
 			}
-			r := t.Method.Grad(x, labels[:len(ids)])
+			t.batch = rule.Batch[T]{X: x, Labels: labels[:len(ids)], Seed: batchSeed(cfg.Seed, t.Pos.Step)}
+			t.upd.begin(t.Sched.LR(t.Pos.Step), due)
+			r, err := t.Rule.Step(ctx, &t.batch, &t.upd)
 			if due && traces {
-				tr.trace(nil)
+				tr.Trace(nil)
 			} else {
 				t.traj = t.traj[:0]
+			}
+			paused += t.upd.paused
+			if err != nil {
+				if ctx.Err() != nil && !isDiverged(err) {
+					// Stopped inside the batch: undo its updates, so the
+					// checkpoint is that of the last completed batch.
+					if t.upd.n > 0 && t.Info.UpdatesPerBatch(cfg) > 1 {
+						t.Opt.Restore(&t.saved)
+					}
+					return interrupted()
+				}
+				return err
 			}
 			if t.poison != nil && t.poison(t.Pos.Step) {
 				r.Loss = math.NaN()
@@ -212,19 +281,10 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 			}
 			if due {
 				p := time.Now()
-				if err := t.Hooks.Telemetry(t.telemetry(r, t.traj, x, labels[:len(ids)])); err != nil {
+				if err := t.Hooks.Telemetry(t.telemetry(r, t.traj)); err != nil {
 					return err
 				}
 				paused += time.Since(p)
-			}
-			if t.Hooks.AfterGrad != nil {
-				p := time.Now()
-				t.Hooks.AfterGrad(t.Pos.Step, x, labels[:len(ids)])
-				paused += time.Since(p)
-			}
-			t.Opt.Step(t.Sched.LR(t.Pos.Step))
-			if err := t.checkWeights(); err != nil {
-				return err
 			}
 			t.Pos.Step++
 			t.Pos.Batch++
@@ -267,7 +327,7 @@ func (t *Trainer[T]) accumulate(r relax.Result, n int) {
 // endEpoch evaluates and fills the epoch's metrics; it updates Best.
 func (t *Trainer[T]) endEpoch() EpochMetrics {
 	s := t.stats
-	m := EpochMetrics{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step, Method: t.Method.Name(), Seconds: s.Seconds,
+	m := EpochMetrics{Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step, Method: t.Info.Name, Seconds: s.Seconds,
 		LR: t.Sched.LR(max(t.Pos.Step-1, 0))}
 	if s.Samples > 0 {
 		m.TrainLoss = s.LossSum / float64(s.Samples)
@@ -283,12 +343,7 @@ func (t *Trainer[T]) endEpoch() EpochMetrics {
 	if s.Seconds > 0 {
 		m.SamplesPerSec = float64(s.Samples) / s.Seconds
 	}
-	switch t.Cfg.Method {
-	case "pc":
-		m.InferenceSteps = t.Cfg.PC.Steps
-	case "zil", "fa-zil":
-		m.InferenceSteps = t.G.Depth()
-	}
+	m.InferenceSteps = t.Info.InferenceSteps(t.Cfg, t.G.Depth())
 	test := t.eval.run(t.Data.Test, "test", t.Data.Classes)
 	m.TestLoss, m.TestAcc = test.Loss, test.Accuracy
 	sel := test.Accuracy
@@ -306,10 +361,7 @@ func (t *Trainer[T]) endEpoch() EpochMetrics {
 // checkFinite stops on a NaN or Inf loss or energy.
 func (t *Trainer[T]) checkFinite(r relax.Result) error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	hint := "lower optim.lr"
-	if t.Cfg.Method == "pc" {
-		hint = "lower optim.lr or pc.x_lr, or use fewer pc.steps"
-	}
+	hint := t.Info.Hint
 	if bad(r.Loss) {
 		return &DivergedError{Quantity: "loss", Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: hint}
 	}
@@ -325,7 +377,7 @@ func (t *Trainer[T]) checkFinite(r relax.Result) error {
 	}
 	// Inference descends F from its feed-forward value, the loss; energy
 	// that grows far beyond it means the value-node steps diverge.
-	if lim := t.Cfg.PC.EnergyGrowthLimit; t.Cfg.Method == "pc" && lim > 0 && r.Samples > 0 {
+	if lim := t.Cfg.PC.EnergyGrowthLimit; t.Info.EnergyGuard && lim > 0 && r.Samples > 0 {
 		start := r.Loss / float64(r.Samples)
 		if r.Energy > lim*start {
 			return &DivergedError{Quantity: "inference energy", Where: "vertex " + t.G.Vertices[worstLevel(r.EnergyLevels)].Name,
@@ -347,10 +399,24 @@ func worstLevel(levels []float64) int {
 	return w
 }
 
+// batchSeed is the seed of a rule's random choices in the batch at step:
+// the same for every part of a split batch, and on resume.
+func batchSeed(seed uint64, step int) uint64 {
+	z := seed + 0x9e3779b97f4a7c15*uint64(step+1)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func isDiverged(err error) bool {
+	var de *DivergedError
+	return errors.As(err, &de)
+}
+
 func (t *Trainer[T]) checkWeights() error {
 	for _, p := range t.G.Params() {
 		if !tensor.AllFinite(p.Value.Data) {
-			return &DivergedError{Quantity: "weights", Where: p.Name, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: "lower optim.lr"}
+			return &DivergedError{Quantity: "weights", Where: p.Name, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: t.Info.Hint}
 		}
 	}
 	return nil

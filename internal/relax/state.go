@@ -7,9 +7,12 @@ import (
 
 type Mat[T tensor.Float] = tensor.Mat[T]
 
-// Engine runs PC inference on one graph. Its buffers are sized on the first
-// batch and reused; an Engine is not safe for concurrent use.
-type Engine[T tensor.Float] struct {
+// State is what every PC rule shares on one graph: the value nodes, the
+// prediction errors, the workspace of the graph's forward and VJP passes,
+// and the levels. A rule (IL, ZIL, FaZIL, …) owns its private buffers and
+// works on a State; several rules may share one. Buffers are sized on the
+// first batch and reused; a State is not safe for concurrent use.
+type State[T tensor.Float] struct {
 	G    *model.Graph[T]
 	Loss model.Loss[T]
 
@@ -17,7 +20,6 @@ type Engine[T tensor.Float] struct {
 	x      []*Mat[T] // value nodes; x[0] aliases the input batch
 	eps    []*Mat[T]
 	grad   []*Mat[T] // ∂F/∂x
-	vel    []*Mat[T] // value-node momentum
 	tmp    []*Mat[T] // Σ of the children's VJPs, per vertex
 	levels [][]int   // levels[t]: vertices at level t
 	// ins[v] holds the current values of v's inputs; hidden[v] says which
@@ -28,32 +30,26 @@ type Engine[T tensor.Float] struct {
 
 	muPrev []*Mat[T] // predictions before the latest predictTracked
 
-	levelBuf  []float64
-	seqEnergy []float64 // Σ eps² per vertex, from sequential Z-IL
+	levelBuf []float64
 	// valuesStale: x_v = mu_v + eps_v has not been written yet (sequential
 	// Z-IL); Values writes it.
 	valuesStale bool
-
-	// Fa-Z-IL trigger state.
-	mu0    []*Mat[T]
-	open   [][]bool
-	masked *Mat[T]
 }
 
-// NewEngine prepares an engine for g with loss.
-func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T] {
-	n := len(g.Vertices)
-	e := &Engine[T]{G: g, Loss: loss, ws: model.NewWorkspace(g)}
-	mk := func() []*Mat[T] {
-		s := make([]*Mat[T], n)
-		for i := range s {
-			s[i] = &Mat[T]{}
-		}
-		return s
+// newMats returns n empty matrices.
+func newMats[T tensor.Float](n int) []*Mat[T] {
+	s := make([]*Mat[T], n)
+	for i := range s {
+		s[i] = &Mat[T]{}
 	}
-	e.x, e.eps, e.grad, e.vel, e.tmp, e.mu0, e.muPrev = mk(), mk(), mk(), mk(), mk(), mk(), mk()
-	e.masked = &Mat[T]{}
-	e.open = make([][]bool, n)
+	return s
+}
+
+// NewState prepares the shared PC state of g with loss.
+func NewState[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *State[T] {
+	n := len(g.Vertices)
+	e := &State[T]{G: g, Loss: loss, ws: model.NewWorkspace(g)}
+	e.x, e.eps, e.grad, e.tmp, e.muPrev = newMats[T](n), newMats[T](n), newMats[T](n), newMats[T](n), newMats[T](n)
 	e.ins = make([][]*Mat[T], n)
 	e.hidden = make([][]bool, n)
 	e.fromInput = make([]bool, n)
@@ -65,7 +61,6 @@ func NewEngine[T tensor.Float](g *model.Graph[T], loss model.Loss[T]) *Engine[T]
 			e.fromInput[v] = e.fromInput[v] && !h
 		}
 	}
-	e.seqEnergy = make([]float64, n)
 	e.levels = make([][]int, g.Depth()+1)
 	for v, vx := range g.Vertices {
 		e.levels[vx.Level] = append(e.levels[vx.Level], v)
@@ -82,7 +77,7 @@ type Result struct {
 	Correct int
 	// Energy is the batch-mean F at the end of inference; EnergyLevels[v]
 	// is the batch mean of vertex v's term (½‖eps_v‖², or ℓ at the output).
-	// EnergyLevels is owned by the engine and overwritten by the next batch.
+	// EnergyLevels is owned by the State and overwritten by the next batch.
 	Energy       float64
 	EnergyLevels []float64
 	// Steps is the number of inference steps run; Samples the batch size.
@@ -90,7 +85,7 @@ type Result struct {
 }
 
 // inputs returns the current values of v's inputs.
-func (e *Engine[T]) inputs(v int) []*Mat[T] {
+func (e *State[T]) inputs(v int) []*Mat[T] {
 	for i, p := range e.G.Vertices[v].Inputs {
 		e.ins[v][i] = e.x[p]
 	}
@@ -100,14 +95,14 @@ func (e *Engine[T]) inputs(v int) []*Mat[T] {
 // feedForward clamps x_0 to the input, sets every other x_v = mu_v
 // (condition C1 of Z-IL, and IL's initialisation) and computes the output
 // error. It returns the summed loss and the correct count.
-func (e *Engine[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
+func (e *State[T]) feedForward(in *Mat[T], labels []int) (float64, int) {
 	return e.feedForwardValues(in, labels, true)
 }
 
 // feedForwardValues is feedForward; without setValues the value nodes are
 // left for the caller to write (sequential Z-IL sets each x_v = mu_v + eps_v
 // at its level's step and reads predictions from the workspace until then).
-func (e *Engine[T]) feedForwardValues(in *Mat[T], labels []int, setValues bool) (float64, int) {
+func (e *State[T]) feedForwardValues(in *Mat[T], labels []int, setValues bool) (float64, int) {
 	e.x[0] = in
 	out := e.G.Output()
 	var buf [4]*Mat[T]
@@ -138,7 +133,7 @@ func (e *Engine[T]) feedForwardValues(in *Mat[T], labels []int, setValues bool) 
 
 // predict recomputes mu for every vertex whose parent is not the clamped
 // input, and the errors of every vertex. It returns the summed output loss.
-func (e *Engine[T]) predict(labels []int) float64 {
+func (e *State[T]) predict(labels []int) float64 {
 	out := e.G.Output()
 	for v := 1; v <= out; v++ {
 		if !e.fromInput[v] {
@@ -157,7 +152,7 @@ func (e *Engine[T]) predict(labels []int) float64 {
 // difference, whose cancellation would cost the exact Z-IL methods their
 // last digits: an error that starts at 0 and takes one step is exactly
 // γ·J_cᵀ eps_c, as in backprop.
-func (e *Engine[T]) stepValues(gamma T) {
+func (e *State[T]) stepValues(gamma T) {
 	for v := 1; v < e.G.Output(); v++ {
 		tensor.Axpy(-gamma, e.grad[v].Data, e.x[v].Data)
 		tensor.Axpy(-gamma, e.grad[v].Data, e.eps[v].Data)
@@ -167,7 +162,7 @@ func (e *Engine[T]) stepValues(gamma T) {
 // predictTracked recomputes the predictions like predict but updates
 // hidden errors by the change of their prediction (eps_v −= mu_new −
 // mu_old), which is exactly 0 where the parent did not move.
-func (e *Engine[T]) predictTracked(labels []int) {
+func (e *State[T]) predictTracked(labels []int) {
 	out := e.G.Output()
 	for v := 1; v <= out; v++ {
 		if e.fromInput[v] {
@@ -196,12 +191,12 @@ func subDiff[T tensor.Float](eps, mu, prev []T) {
 }
 
 // energy fills r's energy fields from the current errors and output loss.
-func (e *Engine[T]) energy(r *Result, outLoss float64, batch int) {
+func (e *State[T]) energy(r *Result, outLoss float64, batch int) {
 	e.energyFrom(r, nil, outLoss, batch)
 }
 
 // energyFrom is energy with Σ eps_v² given per vertex (nil: computed).
-func (e *Engine[T]) energyFrom(r *Result, sumSq []float64, outLoss float64, batch int) {
+func (e *State[T]) energyFrom(r *Result, sumSq []float64, outLoss float64, batch int) {
 	out := e.G.Output()
 	if len(e.levelBuf) != out+1 {
 		e.levelBuf = make([]float64, out+1)
@@ -225,7 +220,7 @@ func (e *Engine[T]) energyFrom(r *Result, sumSq []float64, outLoss float64, batc
 
 // xGradients sets grad[v] = ∂F/∂x_v = eps_v − Σ_c J_{c,v}ᵀ eps_c for every
 // hidden vertex (c over the uses of v), from the current state.
-func (e *Engine[T]) xGradients() {
+func (e *State[T]) xGradients() {
 	e.childVJPs()
 	for v := 1; v < e.G.Output(); v++ {
 		tensor.Sub(e.grad[v], e.eps[v], e.pull(v))
@@ -234,7 +229,7 @@ func (e *Engine[T]) xGradients() {
 
 // childVJPs computes, for every vertex c fed by a hidden vertex, what c
 // sends back to its hidden inputs: J_{c,v}ᵀ eps_c.
-func (e *Engine[T]) childVJPs() {
+func (e *State[T]) childVJPs() {
 	for c := 1; c <= e.G.Output(); c++ {
 		if !e.fromInput[c] {
 			e.G.VJPVertex(e.ws, c, e.eps[c], e.hidden[c], false, 0)
@@ -245,7 +240,7 @@ func (e *Engine[T]) childVJPs() {
 // pull returns Σ_c J_{c,v}ᵀ eps_c for hidden vertex v after childVJPs: the
 // child's own buffer when v has one use (no copy), else the sum gathered
 // into tmp[v].
-func (e *Engine[T]) pull(v int) *Mat[T] {
+func (e *State[T]) pull(v int) *Mat[T] {
 	if ch := e.G.Children[v]; len(ch) == 1 {
 		return e.ws.Contrib[ch[0].Child][ch[0].Slot]
 	}
@@ -256,13 +251,13 @@ func (e *Engine[T]) pull(v int) *Mat[T] {
 // paramGrads adds −(1/B)·J_θᵀ eps_v to the gradients of vertex v's
 // parameters, with the presynaptic values of the current state (the
 // vertex's last forward pass).
-func (e *Engine[T]) paramGrads(v int, eps *Mat[T]) {
+func (e *State[T]) paramGrads(v int, eps *Mat[T]) {
 	e.G.VJPVertex(e.ws, v, eps, nil, true, -1/T(eps.Rows))
 }
 
 // predictAll is predict including the vertices fed by the clamped input
 // (whose predictions predict reuses); for tests that change parameters.
-func (e *Engine[T]) predictAll(labels []int) float64 {
+func (e *State[T]) predictAll(labels []int) float64 {
 	for v := 1; v <= e.G.Output(); v++ {
 		if e.fromInput[v] {
 			e.G.ForwardVertex(e.ws, v, e.inputs(v))
@@ -273,7 +268,7 @@ func (e *Engine[T]) predictAll(labels []int) float64 {
 
 // Values returns the value nodes x_v after the last batch (x[0] is the
 // input). The slice and matrices belong to the engine.
-func (e *Engine[T]) Values() []*Mat[T] {
+func (e *State[T]) Values() []*Mat[T] {
 	if e.valuesStale {
 		for v := 1; v < e.G.Output(); v++ {
 			tensor.Add(e.x[v], e.ws.Mu[v], e.eps[v])
@@ -285,4 +280,4 @@ func (e *Engine[T]) Values() []*Mat[T] {
 }
 
 // Errors returns the prediction errors eps_v after the last batch.
-func (e *Engine[T]) Errors() []*Mat[T] { return e.eps }
+func (e *State[T]) Errors() []*Mat[T] { return e.eps }
