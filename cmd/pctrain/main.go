@@ -32,9 +32,23 @@ const (
 type usageError struct{ error }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first SIGINT/SIGTERM ends the context: a run stops within its
+	// current inference step, checkpoints the last completed batch and
+	// exits 130. A second one exits at once, writing nothing (checkpoints
+	// are written to a temporary file and renamed, so none is left torn).
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cancel()
+		<-sig
+		fmt.Fprintln(os.Stderr, "pctrain: second interrupt: exiting at once, without a checkpoint")
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sig)
+	cancel()
 	os.Exit(code)
 }
 
