@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +24,7 @@ type compareOptions struct {
 func newCompareCommand(g *globals) *cobra.Command {
 	o := &compareOptions{}
 	cmd := &cobra.Command{
-		Use:   "compare [METHOD...] --config FILE [--steps N] [--json] [--out DIR]",
+		Use:   "compare [METHOD[:KEY=VALUE,...]...] --config FILE [--steps N] [--json] [--out DIR]",
 		Short: "Train several methods from the same initial weights and batches, side by side",
 		Long: `Train each METHOD (default: pc bp) from the same initial weights on the same batch sequence
 and report, for each:
@@ -38,11 +39,15 @@ BP always runs as the reference. compare.json, compare.csv and compare.png (the 
 --out (default
 runs/compare-<config name>).
 
+A METHOD may carry config overrides of its own after a colon, to compare variants of one
+rule: pc:pc.nudging=centred,pc.beta=0.05 (keys as for --set).
+
 Methods (any registered rule; ` + "`pctrain rules`" + ` shows more):
 ` + ruleLines() + exitStatusHelp,
 		Example: `  pctrain compare pc bp --config configs/mnist-pc.yaml --set train.epochs=1
   pctrain compare zil fa-zil bp --config configs/mnist-mlp-exact.yaml --steps 50
-  pctrain compare zil bp --config configs/mnist-pc.yaml --set dtype=float64 --json`,
+  pctrain compare zil bp --config configs/mnist-pc.yaml --set dtype=float64 --json
+  pctrain compare pc pc:pc.nudging=positive pc:pc.nudging=centred ipc --config configs/mnist-pc.yaml --set train.epochs=1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCompare(cmd.Context(), g, o, args, cmd.OutOrStdout())
 		},
@@ -59,8 +64,9 @@ func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []st
 		methods = []string{"pc", "bp"}
 	}
 	for _, m := range methods {
-		if _, err := rule.Lookup(m); err != nil {
-			return usageError{fmt.Errorf("compare: %v", err)}
+		name, _, _ := strings.Cut(m, ":")
+		if _, err := rule.Lookup(name); err != nil {
+			return usageError{fmt.Errorf("compare %s: %v", m, err)}
 		}
 	}
 	if o.cfg.file == "" {

@@ -11,16 +11,20 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/relax"
 	"github.com/pctrain/pctrain/internal/report"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
 // CompareOptions configure a side-by-side run of several methods.
 type CompareOptions struct {
+	// Methods are rule names, each optionally with config overrides of
+	// its own: "pc:pc.nudging=centred,pc.beta=0.05" (see ParseVariant).
 	Methods []string
 	// Steps is the number of first batches on which each method's gradient
 	// is compared with BP's gradient at the same weights.
@@ -88,6 +92,14 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 	if !slices.Contains(methods, "bp") {
 		methods = append(methods, "bp")
 	}
+	configs := map[string]*config.Config{}
+	for _, name := range methods {
+		mc, err := ParseVariant(cfg, name)
+		if err != nil {
+			return nil, err
+		}
+		configs[name] = mc
+	}
 	d, err := LoadData(cfg, opts.Fetch)
 	if err != nil {
 		return nil, err
@@ -95,8 +107,7 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 	report := &CompareReport{DType: cfg.DType, Seed: cfg.Seed, Steps: opts.Steps, Backend: tensor.Describe()}
 	final := map[string][][]T{}
 	for _, name := range methods {
-		mc := *cfg
-		mc.Method = name
+		mc := *configs[name]
 		t, err := NewTrainer[T](&mc, d)
 		if err != nil {
 			return nil, err
@@ -114,7 +125,7 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 			return nil
 		}
 		rep.Logf("running %s", name)
-		if w := ExactnessWarning(cfg, name); w != "" {
+		if w := ExactnessWarning(&mc, mc.Method); w != "" {
 			rep.Logf("%s", w)
 		}
 		if err := t.Run(ctx); err != nil {
@@ -155,6 +166,28 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 		}
 	}
 	return report, nil
+}
+
+// ParseVariant reads a compare argument, a rule name optionally followed
+// by config overrides of its own — "pc", "pc:pc.nudging=centred,pc.beta=0.05"
+// — into the config it trains with.
+func ParseVariant(cfg *config.Config, arg string) (*config.Config, error) {
+	name, rest, _ := strings.Cut(arg, ":")
+	if _, err := rule.Lookup(name); err != nil {
+		return nil, userErr("compare %s: %v", arg, err)
+	}
+	sets := []string{"method=" + name}
+	if rest != "" {
+		sets = append(sets, strings.Split(rest, ",")...)
+	}
+	mc, err := cfg.With(sets, "compare "+arg)
+	if err != nil {
+		return nil, err
+	}
+	if err := rule.Check(mc, "compare "+arg); err != nil {
+		return nil, err
+	}
+	return mc, nil
 }
 
 // agreementHook returns an AfterGrad hook that, on the first steps batches,
