@@ -1,6 +1,7 @@
 package config
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -47,4 +48,21 @@ func (c Config) With(sets []string, where string) (*Config, error) {
 		return nil, errorf("%s: %v", where, err)
 	}
 	return &out, nil
+}
+
+// Keys lists every config key (dotted), sorted: what --set, PCTRAIN_*
+// variables and a YAML file may name.
+func Keys() []string {
+	m, err := toMap(Default())
+	if err != nil {
+		return nil
+	}
+	keys := map[string]bool{}
+	flatten("", m, keys)
+	var out []string
+	for k := range keys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
