@@ -100,10 +100,10 @@ func completeSet(_ *cobra.Command, _ []string, toComplete string) ([]string, cob
 		"zil.schedule":     {"sequential", "parallel"},
 		"model.type":       {"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp"},
 		"data.normalize":   {"auto", "none", "scale", "standard"},
-		"optim.schedule":   {"constant", "cosine"},
-		"optim.name":       {"sgd", "adam", "adamw"},
-		"model.init":       {"default", "xavier-uniform", "xavier-normal", "kaiming-uniform", "kaiming-normal"},
-		"model.activation": {"relu", "tanh", "sigmoid", "gelu", "leaky-relu", "linear"},
+		"optim.schedule":   optim.ScheduleNames(),
+		"optim.name":       optim.Names(),
+		"model.init":       model.InitNames(),
+		"model.activation": model.ActivationNames(),
 	}[key]
 	var out []string
 	for _, v := range values {
