@@ -192,8 +192,9 @@ func TestTrainerStepsMatchHandComputation(t *testing.T) {
 	for _, c := range cases {
 		cfg := config.Default()
 		cfg.Method, cfg.DType, cfg.Loss = c.method, "float64", "mse"
-		// 80 training samples in batches of 22: 22, 22, 22 and a partial 14.
-		cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 22, Shuffle: true, ValSplit: 0.2, Normalize: "none"}
+		// 80 training samples in batches of 23: 23, 23, 23 and a partial 11
+		// (split over two threads: 11 + 12 and 5 + 6 rows).
+		cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 23, Shuffle: true, ValSplit: 0.2, Normalize: "none"}
 		cfg.Model.Sizes = []int{6, 3}
 		cfg.Optim = c.opt
 		cfg.Train.Epochs, cfg.Train.MaxSteps, cfg.Train.Threads = 3, c.maxSteps, c.threads
@@ -221,8 +222,8 @@ func TestTrainerStepsMatchHandComputation(t *testing.T) {
 		oW := &refOpt{name: c.opt.Name, mom: c.opt.Momentum, wd: c.opt.WeightDecay, nesterov: c.opt.Nesterov}
 		oB := &refOpt{name: c.opt.Name, mom: c.opt.Momentum, wd: c.opt.WeightDecay, nesterov: c.opt.Nesterov}
 		steps, failed := 0, false
-		var lossSum float64
-		var correct, samples int
+		var lossSum, energySum float64
+		var correct, samples, nBatches int
 		var lastLR float64
 		fail := func(format string, args ...any) {
 			if !failed {
@@ -234,11 +235,13 @@ func TestTrainerStepsMatchHandComputation(t *testing.T) {
 			if step != steps {
 				fail("AfterGrad at step %d, want %d", step, steps)
 			}
-			if want := []int{22, 22, 22, 14}[step%batches]; x.Rows != want || len(labels) != want {
+			if want := []int{23, 23, 23, 11}[step%batches]; x.Rows != want || len(labels) != want {
 				fail("step %d: batch of %d rows, %d labels; want %d", step, x.Rows, len(labels), want)
 			}
 			loss, corr, gW, gb := linearRef(refW, refB, x, labels, 3)
 			lossSum += loss
+			energySum += loss / float64(x.Rows)
+			nBatches++
 			correct += corr
 			samples += x.Rows
 			for i, g := range gW {
@@ -288,7 +291,11 @@ func TestTrainerStepsMatchHandComputation(t *testing.T) {
 			if m.LR != lastLR || m.Step != steps {
 				fail("epoch %d: lr %g at step %d, want the last step's lr %g at step %d", m.Epoch, m.LR, m.Step, lastLR, steps)
 			}
-			lossSum, correct, samples = 0, 0, 0
+			// bp's energy is the batch-mean loss, averaged over batches.
+			if !closeTo(m.Energy, energySum/float64(nBatches), 1e-10) {
+				fail("epoch %d: energy %g, the mean over batches of the batch-mean loss is %g", m.Epoch, m.Energy, energySum/float64(nBatches))
+			}
+			lossSum, energySum, correct, samples, nBatches = 0, 0, 0, 0, 0
 			return nil
 		}
 		if err := tr.Run(context.Background()); err != nil {
