@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/train"
@@ -17,20 +18,22 @@ type configFlags struct {
 	file    string
 	sets    []string
 	threads int
+	flags   *pflag.FlagSet
 }
 
 func (c *configFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&c.file, "config", "c", "", "YAML config file (keys: see configs/*.yaml and the README)")
 	cmd.Flags().StringArrayVar(&c.sets, "set", nil, "override a config key, value read as YAML (repeatable), e.g. --set pc.steps=10 --set 'model.sizes=[784,256,10]'")
-	cmd.Flags().IntVar(&c.threads, "threads", -1, "parts of each batch computed at once, one core each (sets train.threads; 0 = every core)")
+	cmd.Flags().IntVar(&c.threads, "threads", 0, "parts of each batch computed at once, one core each (sets train.threads; 0 = every core; unset: the config's train.threads)")
+	c.flags = cmd.Flags()
 }
 
 func (c *configFlags) load() (*config.Config, error) {
-	sets := c.sets
-	if c.threads >= 0 {
-		sets = append(append([]string(nil), sets...), fmt.Sprintf("train.threads=%d", c.threads))
+	var flags []config.Flag
+	if c.flags != nil && c.flags.Changed("threads") {
+		flags = append(flags, config.Flag{Flag: fmt.Sprintf("--threads %d", c.threads), Key: "train.threads", Value: fmt.Sprint(c.threads)})
 	}
-	return train.LoadConfig(config.Sources{File: c.file, Sets: sets, Env: os.Environ()})
+	return train.LoadConfig(config.Sources{File: c.file, Sets: c.sets, Env: os.Environ(), Flags: flags})
 }
 
 type trainOptions struct {
@@ -98,7 +101,15 @@ func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "final test accuracy %.2f%% (best %.2f%% at epoch %d, chosen by %s); %d epochs, %.1f s; run directory %s\n",
-		100*s.FinalTestAcc, 100*s.BestTestAcc, s.BestEpoch, s.BestSelectedBy, s.Epochs, s.WallSeconds, s.OutDir)
+	fmt.Fprintf(stdout, "final test accuracy %.2f%% (best %.2f%% at epoch %d, chosen by %s); %s, %.1f s; run directory %s\n",
+		100*s.FinalTestAcc, 100*s.BestTestAcc, s.BestEpoch, s.BestSelectedBy, plural(s.Epochs, "epoch"), s.WallSeconds, s.OutDir)
 	return nil
+}
+
+// plural writes "1 epoch", "2 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

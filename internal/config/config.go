@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"runtime"
 	"sort"
@@ -212,9 +213,21 @@ type Sources struct {
 	// Env is the environment (os.Environ() form); PCTRAIN_KEY_PATH
 	// variables override keys (PCTRAIN_OPTIM_LR → optim.lr).
 	Env []string
+	// Flags are command-line flags bound to keys (--threads sets
+	// train.threads), applied last; errors name the flag.
+	Flags []Flag
 }
 
-// Load merges src and validates the result.
+// Flag is one command-line flag bound to a config key.
+type Flag struct {
+	// Flag is the flag as the user wrote it, e.g. "--threads -5".
+	Flag string
+	// Key is the config key it sets and Value its value, read as YAML.
+	Key, Value string
+}
+
+// Load merges src and validates the result. Every error names its source:
+// the file, the --set flag, the flag in Flags, or the PCTRAIN_ variable.
 func Load(src Sources) (*Config, error) {
 	defaults, err := toMap(Default())
 	if err != nil {
@@ -222,26 +235,51 @@ func Load(src Sources) (*Config, error) {
 	}
 	keys := map[string]bool{}
 	flatten("", defaults, keys)
+	types := keyTypes()
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.MergeConfigMap(defaults); err != nil {
 		return nil, err
 	}
+	where := src.File
+	if where == "" {
+		where = "config"
+	}
+	// setBy names, for each key, the last source that set it.
+	setBy := map[string]string{}
 	if src.File != "" {
 		raw, err := os.ReadFile(src.File)
 		if err != nil {
 			return nil, errorf("%s: %v", src.File, unwrapPath(err))
 		}
-		var doc map[string]any
+		var doc any
 		if err := yaml.Unmarshal(raw, &doc); err != nil {
 			return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
 		}
-		if err := checkKeys("", doc, keys, src.File); err != nil {
-			return nil, err
+		if doc != nil {
+			m, ok := doc.(map[string]any)
+			if !ok {
+				return nil, errorf("%s: the file must be a mapping of keys (e.g. \"method: pc\"), got %s", src.File, describe(doc))
+			}
+			if err := checkDoc("", m, keys, types, src.File, setBy); err != nil {
+				return nil, err
+			}
+			if err := v.MergeConfig(bytes.NewReader(raw)); err != nil {
+				return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+			}
 		}
-		if err := v.MergeConfig(bytes.NewReader(raw)); err != nil {
-			return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+	}
+	set := func(source, key, val string) error {
+		parsed, err := parseValue(val)
+		if err != nil {
+			return errorf("%s: %v", source, err)
 		}
+		if msg := checkValue(types[key], parsed); msg != "" {
+			return errorf("%s: %s: %s", source, key, msg)
+		}
+		v.Set(key, parsed)
+		setBy[key] = source
+		return nil
 	}
 	for _, kv := range src.Env {
 		name, val, _ := strings.Cut(kv, "=")
@@ -250,13 +288,11 @@ func Load(src Sources) (*Config, error) {
 		}
 		key := envKey(name, keys)
 		if key == "" {
-			return nil, errorf("environment %s: no such config key (keys: %s)", name, keyList(keys))
+			return nil, errorf("environment %s: no such config key%s", name, suggestEnv(name, keys))
 		}
-		parsed, err := parseValue(val)
-		if err != nil {
-			return nil, errorf("environment %s: %v", name, err)
+		if err := set("environment "+kv, key, val); err != nil {
+			return nil, err
 		}
-		v.Set(key, parsed)
 	}
 	for _, s := range src.Sets {
 		key, val, ok := strings.Cut(s, "=")
@@ -267,17 +303,16 @@ func Load(src Sources) (*Config, error) {
 		if !keys[key] {
 			return nil, errorf("--set %s: no such config key%s", key, suggest(key, keys))
 		}
-		parsed, err := parseValue(val)
-		if err != nil {
-			return nil, errorf("--set %s: %v", key, err)
+		if err := set("--set "+s, key, val); err != nil {
+			return nil, err
 		}
-		v.Set(key, parsed)
+	}
+	for _, f := range src.Flags {
+		if err := set(f.Flag, f.Key, f.Value); err != nil {
+			return nil, err
+		}
 	}
 	var c Config
-	where := src.File
-	if where == "" {
-		where = "config"
-	}
 	err = v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.WeaklyTypedInput = false
 		dc.ZeroFields = true
@@ -285,8 +320,16 @@ func Load(src Sources) (*Config, error) {
 	if err != nil {
 		return nil, errorf("%s: %s", where, decodeMessage(err))
 	}
-	if err := c.Validate(); err != nil {
-		return nil, errorf("%s: %v", where, err)
+	if ps := c.problems(); len(ps) > 0 {
+		parts := make([]string, len(ps))
+		for i, p := range ps {
+			source := setBy[p.key]
+			if source == "" {
+				source = where
+			}
+			parts[i] = source + ": " + p.text
+		}
+		return nil, errorf("%s", strings.Join(parts, "; "))
 	}
 	return &c, nil
 }
@@ -341,9 +384,11 @@ func flatten(prefix string, m map[string]any, keys map[string]bool) {
 	}
 }
 
-// checkKeys rejects keys of the file that Config does not have (viper's
-// own check reports them without the file's spelling or position).
-func checkKeys(prefix string, m map[string]any, keys map[string]bool, file string) error {
+// checkDoc rejects keys of the file that Config does not have (viper's
+// own check reports them without the file's spelling) and values of the
+// wrong type (mapstructure would truncate 1.5 to an int and name Go
+// types); it records which keys the file sets.
+func checkDoc(prefix string, m map[string]any, keys map[string]bool, types map[string]reflect.Type, file string, setBy map[string]string) error {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
@@ -354,27 +399,47 @@ func checkKeys(prefix string, m map[string]any, keys map[string]bool, file strin
 		if prefix != "" {
 			full = prefix + "." + k
 		}
-		if sub, ok := m[k].(map[string]any); ok && !keys[full] {
-			if err := checkKeys(full, sub, keys, file); err != nil {
-				return err
-			}
-			continue
-		}
+		sub, isMap := m[k].(map[string]any)
 		if !keys[full] {
+			if isSection(full, keys) {
+				if !isMap {
+					return errorf("%s: %s: expected a mapping of keys (%s.…), got %s", file, full, full, describe(m[k]))
+				}
+				if err := checkDoc(full, sub, keys, types, file, setBy); err != nil {
+					return err
+				}
+				continue
+			}
 			return errorf("%s: unknown key %q%s", file, full, suggest(full, keys))
 		}
+		if msg := checkValue(types[full], m[k]); msg != "" {
+			return errorf("%s: %s: %s", file, full, msg)
+		}
+		setBy[full] = file
 	}
 	return nil
 }
 
-func keyList(keys map[string]bool) string {
-	var ks []string
+// isSection says whether some key starts with prefix + ".".
+func isSection(prefix string, keys map[string]bool) bool {
 	for k := range keys {
-		ks = append(ks, k)
+		if strings.HasPrefix(k, prefix+".") {
+			return true
+		}
 	}
-	sort.Strings(ks)
-	return strings.Join(ks, ", ")
+	return false
 }
+
+// suggestEnv names the closest PCTRAIN_ variable, for typos.
+func suggestEnv(name string, keys map[string]bool) string {
+	vars := map[string]bool{}
+	for k := range keys {
+		vars[envName(k)] = true
+	}
+	return suggest(name, vars)
+}
+
+func envName(key string) string { return "PCTRAIN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
 
 // suggest names the closest known key, for typos.
 func suggest(key string, keys map[string]bool) string {
@@ -412,9 +477,8 @@ func editDistance(a, b string) int {
 
 // envKey maps PCTRAIN_OPTIM_WEIGHT_DECAY to optim.weight_decay.
 func envKey(name string, keys map[string]bool) string {
-	want := strings.TrimPrefix(name, "PCTRAIN_")
 	for k := range keys {
-		if strings.ToUpper(strings.ReplaceAll(k, ".", "_")) == want {
+		if envName(k) == name {
 			return k
 		}
 	}

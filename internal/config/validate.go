@@ -12,9 +12,29 @@ import (
 // Validate checks every field and returns all problems in one error, each
 // naming its key.
 func (c *Config) Validate() error {
-	var p []string
+	ps := c.problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = p.text
+	}
+	return fmt.Errorf("%s", strings.Join(texts, "; "))
+}
+
+// problem is one invalid setting: its key and the message, which starts
+// with the key.
+type problem struct{ key, text string }
+
+// maxThreads bounds train.threads whatever the machine: each thread holds
+// a copy of the model's buffers.
+const maxThreads = 1024
+
+func (c *Config) problems() []problem {
+	var p []problem
 	bad := func(key, format string, args ...any) {
-		p = append(p, key+": "+fmt.Sprintf(format, args...))
+		p = append(p, problem{key, key + ": " + fmt.Sprintf(format, args...)})
 	}
 	oneOf := func(key, val string, valid []string) {
 		if !slices.Contains(valid, val) {
@@ -58,11 +78,11 @@ func (c *Config) Validate() error {
 	switch c.Model.Type {
 	case "graph":
 		if _, err := c.VertexSpecs(); err != nil {
-			p = append(p, err.Error())
+			p = append(p, problem{"model.vertices", err.Error()})
 		}
 	case "cnn":
 		if _, err := c.LayerSpecs(); err != nil {
-			p = append(p, err.Error())
+			p = append(p, problem{"model.layers", err.Error()})
 		}
 	case "mlp":
 		if len(c.Model.Layers) > 0 {
@@ -117,7 +137,9 @@ func (c *Config) Validate() error {
 		bad("optim.weight_decay", "must be ≥ 0 (got %g)", c.Optim.WeightDecay)
 	}
 	oneOf("optim.schedule", c.Optim.Schedule, optim.ScheduleNames())
-	if c.Optim.MinLR < 0 || c.Optim.MinLR > c.Optim.LR {
+	// With optim.lr ≤ 0 already reported, min_lr has no valid range to
+	// report against.
+	if c.Optim.MinLR < 0 || (c.Optim.LR > 0 && c.Optim.MinLR > c.Optim.LR) {
 		bad("optim.min_lr", "must be in [0, optim.lr] (got %g)", c.Optim.MinLR)
 	}
 	if c.Optim.WarmupSteps < 0 {
@@ -129,8 +151,8 @@ func (c *Config) Validate() error {
 	if c.Train.MaxSteps < 0 {
 		bad("train.max_steps", "must be ≥ 0 (got %d)", c.Train.MaxSteps)
 	}
-	if c.Train.Threads < 0 {
-		bad("train.threads", "must be ≥ 0 (got %d; 0 means every core)", c.Train.Threads)
+	if c.Train.Threads < 0 || c.Train.Threads > maxThreads {
+		bad("train.threads", "must be in [0, %d] (got %d; 0 means every core)", maxThreads, c.Train.Threads)
 	}
 	if c.Train.TelemetryEvery < 0 {
 		bad("train.telemetry_every", "must be ≥ 0 (got %d)", c.Train.TelemetryEvery)
@@ -138,10 +160,7 @@ func (c *Config) Validate() error {
 	if c.Train.CheckpointEvery < 0 {
 		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)
 	}
-	if len(p) > 0 {
-		return fmt.Errorf("%s", strings.Join(p, "; "))
-	}
-	return nil
+	return p
 }
 
 // LayerSpecs parses model.layers.
