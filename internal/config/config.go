@@ -439,7 +439,9 @@ func suggestEnv(name string, keys map[string]bool) string {
 	return suggest(name, vars)
 }
 
-func envName(key string) string { return "PCTRAIN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_")) }
+func envName(key string) string {
+	return "PCTRAIN_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
 
 // suggest names the closest known key, for typos.
 func suggest(key string, keys map[string]bool) string {

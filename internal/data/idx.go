@@ -13,13 +13,21 @@ import (
 
 // ReadIDX reads an IDX file of unsigned bytes (raw or gzip-compressed) and
 // returns its dimensions and data. Errors name the file.
-func ReadIDX(path string) ([]int, []uint8, error) {
+func ReadIDX(path string) ([]int, []uint8, error) { return readIDXKind(path, 0) }
+
+// idxKinds names the IDX files by their number of dimensions.
+var idxKinds = map[int]string{1: "labels", 3: "images"}
+
+// readIDXKind is ReadIDX for a file that must have want dimensions (0:
+// any): a file of another kind is reported by its magic number, before
+// its dimensions are read as if they were another kind's.
+func readIDXKind(path string, want int) ([]int, []uint8, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	dims, buf, err := parseIDX(bufio.NewReader(f))
+	dims, buf, err := parseIDXKind(bufio.NewReader(f), want)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -28,7 +36,9 @@ func ReadIDX(path string) ([]int, []uint8, error) {
 
 // parseIDX decodes an IDX stream, gunzipping it if it starts with the gzip
 // magic number.
-func parseIDX(br *bufio.Reader) ([]int, []uint8, error) {
+func parseIDX(br *bufio.Reader) ([]int, []uint8, error) { return parseIDXKind(br, 0) }
+
+func parseIDXKind(br *bufio.Reader, want int) ([]int, []uint8, error) {
 	var r io.Reader = br
 	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
@@ -42,10 +52,22 @@ func parseIDX(br *bufio.Reader) ([]int, []uint8, error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, nil, fmt.Errorf("truncated IDX header")
 	}
+	magic := binary.BigEndian.Uint32(hdr[:])
+	expected := ""
+	if want > 0 {
+		expected = fmt.Sprintf(", expected %s (0x%08x)", idxKinds[want], 0x800|want)
+	}
 	if hdr[0] != 0 || hdr[1] != 0 || hdr[2] != 0x08 {
-		return nil, nil, fmt.Errorf("not an IDX file of unsigned bytes (magic %x)", hdr)
+		return nil, nil, fmt.Errorf("not an IDX file of unsigned bytes: wrong magic 0x%08x%s", magic, expected)
 	}
 	nd := int(hdr[3])
+	if want > 0 && nd != want {
+		kind := idxKinds[nd]
+		if kind == "" {
+			kind = fmt.Sprintf("%d dimensions", nd)
+		}
+		return nil, nil, fmt.Errorf("wrong magic 0x%08x (%s)%s", magic, kind, expected)
+	}
 	if nd < 1 || nd > 4 {
 		return nil, nil, fmt.Errorf("IDX file with %d dimensions", nd)
 	}
@@ -92,11 +114,11 @@ func findIDX(dir, base string) (string, error) {
 // LoadIDXPair loads an image file and a label file into a Dataset of shape
 // [1, H, W] with 10 classes.
 func LoadIDXPair(images, labels string) (*Dataset, error) {
-	idims, ibuf, err := ReadIDX(images)
+	idims, ibuf, err := readIDXKind(images, 3)
 	if err != nil {
 		return nil, err
 	}
-	ldims, lbuf, err := ReadIDX(labels)
+	ldims, lbuf, err := readIDXKind(labels, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -159,9 +159,26 @@ func ReadNPZ(path string) (map[string]Array, error) {
 	return out, nil
 }
 
+// finite reports the first NaN or Inf of a float array.
+func finite(a Array) error {
+	for i, v := range a.F32 {
+		if v != v || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("element %d is %v; the data must be finite", i, v)
+		}
+	}
+	for i, v := range a.F64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("element %d is %v; the data must be finite", i, v)
+		}
+	}
+	return nil
+}
+
 // LoadNPZ loads x_train, y_train, x_test and y_test from an .npz file.
 // x arrays are N×… (any per-sample shape, values used as given); y arrays
-// hold integer labels 0..K−1, K being one more than the largest label.
+// hold integer labels 0..K−1 (any integer dtype, or floats with whole
+// values), K being one more than the largest label. NaN or Inf anywhere is
+// an error naming the array.
 func LoadNPZ(path string) (train, test *Dataset, err error) {
 	arrs, err := ReadNPZ(path)
 	if err != nil {
@@ -182,11 +199,11 @@ func LoadNPZ(path string) (train, test *Dataset, err error) {
 		if len(y.Shape) != 1 || y.Shape[0] != x.Shape[0] {
 			return nil, fmt.Errorf("%s: %s has shape %v; want (%d,) to match %s", path, yk, y.Shape, x.Shape[0], xk)
 		}
-		if y.Int == nil && y.U8 == nil {
-			return nil, fmt.Errorf("%s: %s must hold integer labels", path, yk)
-		}
 		if x.Int != nil {
 			return nil, fmt.Errorf("%s: %s must be uint8, float32 or float64", path, xk)
+		}
+		if err := finite(x); err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", path, xk, err)
 		}
 		shape := x.Shape[1:]
 		if len(shape) == 0 {
@@ -194,14 +211,20 @@ func LoadNPZ(path string) (train, test *Dataset, err error) {
 		}
 		d := &Dataset{Shape: shape, U8: x.U8, F32: x.F32, F64: x.F64, Labels: make([]int32, y.Shape[0])}
 		for i := range d.Labels {
-			var l int64
-			if y.U8 != nil {
-				l = int64(y.U8[i])
-			} else {
-				l = y.Int[i]
+			var l float64
+			switch {
+			case y.U8 != nil:
+				l = float64(y.U8[i])
+			case y.Int != nil:
+				l = float64(y.Int[i])
+			case y.F32 != nil:
+				l = float64(y.F32[i])
+			default:
+				l = y.F64[i]
 			}
-			if l < 0 || l > 1<<20 {
-				return nil, fmt.Errorf("%s: %s[%d] = %d is not a class index", path, yk, i, l)
+			if l != math.Trunc(l) || l < 0 || l > 1<<20 {
+				// Covers NaN and ±Inf too, which compare false.
+				return nil, fmt.Errorf("%s: %s[%d] = %v is not a class index (labels are integers 0..K−1)", path, yk, i, l)
 			}
 			d.Labels[i] = int32(l)
 		}

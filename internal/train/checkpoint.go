@@ -124,7 +124,11 @@ func readCheckpoint(path string) (*loadedCheckpoint, error) {
 		}
 		return nil, userErr("checkpoint %v", err)
 	}
-	return &loadedCheckpoint{Path: path, Tensors: ts, Meta: meta}, nil
+	ck := &loadedCheckpoint{Path: path, Tensors: ts, Meta: meta}
+	if err := checkFiniteTensors(ck); err != nil {
+		return nil, err
+	}
+	return ck, nil
 }
 
 // config returns the resolved config stored in a pctrain checkpoint.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/pctrain/pctrain/internal/config"
@@ -87,6 +88,26 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	if train.Classes != test.Classes {
 		return nil, userErr("data: train and test splits have %d and %d classes", train.Classes, test.Classes)
 	}
+	if f, ok := modelFootprint(cfg, train.Shape, train.Classes); ok && f.outputs > 0 && float64(train.Classes) > f.outputs {
+		// The data's classes do not fit the model's output: name the
+		// array (or file) holding the largest label.
+		where, top := "training labels", int32(0)
+		for _, split := range []struct {
+			name string
+			ds   *data.Dataset
+		}{{"y_train", train}, {"y_test", test}} {
+			for _, l := range split.ds.Labels {
+				if l > top {
+					top, where = l, split.name
+				}
+			}
+		}
+		src := cfg.Data.Path + ": " + where
+		if cfg.Data.Name != "npz" {
+			src = DataDir(cfg) + ": the " + cfg.Data.Name + " labels"
+		}
+		return nil, userErr("%s holds label %d, but the model has %g outputs (labels must be in 0..%g)", src, top, f.outputs, f.outputs-1)
+	}
 	d := &Data{Shape: train.Shape, Classes: train.Classes, Test: data.All(test)}
 	d.Train, d.Val = data.SplitVal(data.All(train), cfg.Data.ValSplit, rngFor(cfg.Seed, streamVal))
 	if d.Train.Len() == 0 {
@@ -113,6 +134,23 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	}
 	if (cfg.Data.Flip || cfg.Data.CropPadding > 0) && len(train.Shape) != 3 {
 		return nil, userErr("data.flip/data.crop_padding: augmentation needs image data ([channels, height, width]); %s samples have shape %v", cfg.Data.Name, train.Shape)
+	}
+	// A batch larger than the training set is the whole set: clamp it
+	// (full-batch training) rather than size every buffer for samples
+	// that do not exist.
+	if n := d.Train.Len(); cfg.Data.BatchSize > n {
+		if fo.Logf != nil {
+			fo.Logf("data.batch_size %d is more than the %d training samples: using %d (one full batch per step)", cfg.Data.BatchSize, n, n)
+		}
+		cfg.Data.BatchSize = n
+	}
+	if n := runtime.NumCPU(); cfg.Threads() > n && fo.Logf != nil {
+		fo.Logf("train.threads %d is more than the %d cores: the parts take turns (results equal a %d-thread run elsewhere)", cfg.Threads(), n, cfg.Threads())
+	}
+	// Every command that builds a model loads its data first: refuse here,
+	// before anything large is allocated, a model that cannot fit.
+	if err := checkMemory(cfg, d); err != nil {
+		return nil, err
 	}
 	// Decoding left garbage as large as the dataset (decompression and
 	// read buffers). Collect it now: the collector otherwise sets its next
