@@ -166,10 +166,14 @@ func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
 		t, ok := c.Tensors[strings.TrimPrefix(name, "layers.")]
 		return t, ok && strings.HasPrefix(name, "layers.")
 	}
+	// names holds every tensor name the model accepts: each parameter's
+	// own, and for a Sequential's "layers.{i}…" also the bare "{i}…".
 	names := map[string]bool{}
 	for _, p := range g.Params() {
 		names[p.Name] = true
-		names[strings.TrimPrefix(p.Name, "layers.")] = strings.HasPrefix(p.Name, "layers.")
+		if bare, ok := strings.CutPrefix(p.Name, "layers."); ok {
+			names[bare] = true
+		}
 		t, ok := lookup(p.Name)
 		if !ok {
 			return userErr("checkpoint %s: no tensor %q (a checkpoint of another architecture?)", c.Path, p.Name)
