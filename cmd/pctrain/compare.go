@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -19,6 +20,7 @@ type compareOptions struct {
 	steps int
 	json  bool
 	out   string
+	force bool
 }
 
 func newCompareCommand(g *globals) *cobra.Command {
@@ -55,7 +57,8 @@ Methods (any registered rule; ` + "`pctrain rules`" + ` shows more):
 	o.cfg.register(cmd)
 	cmd.Flags().IntVar(&o.steps, "steps", 20, "number of first batches on which gradients are compared with BP's")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
-	cmd.Flags().StringVarP(&o.out, "out", "o", "", "folder for compare.json and compare.csv")
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "folder for compare.json, compare.csv and compare.png")
+	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite an earlier compare in the --out folder")
 	return cmd
 }
 
@@ -83,6 +86,13 @@ func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []st
 	if out == "" {
 		out = filepath.Join("runs", "compare-"+train.ConfigName(o.cfg.file))
 	}
+	if !o.force {
+		for _, f := range compareFiles {
+			if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+				return usageError{fmt.Errorf("--out %s already holds a compare (%s): use --force to overwrite it, or another --out", out, f)}
+			}
+		}
+	}
 	rep := newReporter(g)
 	r, err := train.Compare(ctx, cfg, train.CompareOptions{Methods: methods, Steps: o.steps, OutDir: out, Reporter: rep,
 		Fetch: train.FetchOptions{Progress: rep.fetchProgress}})
@@ -95,6 +105,16 @@ func runCompare(ctx context.Context, g *globals, o *compareOptions, methods []st
 		return enc.Encode(r)
 	}
 	r.WriteTable(stdout)
-	fmt.Fprintf(stdout, "\nwritten: %s, %s\n", filepath.Join(out, "compare.json"), filepath.Join(out, "compare.csv"))
+	written := []string{filepath.Join(out, "compare.json"), filepath.Join(out, "compare.csv")}
+	for _, m := range r.Methods {
+		if len(m.Epochs) > 0 { // the curves need an epoch
+			written = append(written, filepath.Join(out, "compare.png"))
+			break
+		}
+	}
+	fmt.Fprintf(stdout, "\nwritten: %s\n", strings.Join(written, ", "))
 	return nil
 }
+
+// compareFiles are the files compare writes.
+var compareFiles = []string{"compare.json", "compare.csv", "compare.png"}

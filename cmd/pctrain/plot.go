@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -50,12 +52,43 @@ func runPlot(dirs []string, out string, stdout io.Writer) error {
 			out = filepath.Join(dirs[0], "plot.png")
 		}
 	}
+	if err := checkOutFile("-o", out); err != nil {
+		return err
+	}
 	if err := model.WriteFileAtomic(out, func(w io.Writer) error { return report.Plot(w, runs) }); err != nil {
-		if os.IsPermission(err) || os.IsNotExist(err) {
-			return usageError{fmt.Errorf("-o %s: %v", out, err)}
+		var pe *fs.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			return usageError{fmt.Errorf("-o %s: %v", out, pe.Err)}
+		case errors.As(err, &le):
+			return usageError{fmt.Errorf("-o %s: %v", out, le.Err)}
 		}
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", out)
+	return nil
+}
+
+// checkOutFile checks that path (given with flag) names a file that can be
+// created: not a folder, in a folder that exists.
+func checkOutFile(flag, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usageError{fmt.Errorf("%s %s is a folder: give the file to write, e.g. %s", flag, path, filepath.Join(path, "plot.png"))}
+	}
+	parent := filepath.Dir(path)
+	st, err := os.Stat(parent)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError{fmt.Errorf("%s %s: the folder %s does not exist", flag, path, parent)}
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return usageError{fmt.Errorf("%s %s: %v", flag, path, err)}
+	case !st.IsDir():
+		return usageError{fmt.Errorf("%s %s: %s is a file, not a folder", flag, path, parent)}
+	}
 	return nil
 }

@@ -15,7 +15,7 @@ EXIT STATUS
   0    success
   1    internal error (a bug: please report it)
   2    bad input: config, flags, data files, checkpoint or output directory
-  3    training diverged (NaN/Inf); the last good checkpoint is kept
+  3    training diverged (NaN/Inf); the last good checkpoint, if one was written, is kept
   130  interrupted (SIGINT/SIGTERM); a checkpoint was written, continue with --resume`
 
 // globals are the options shared by every command.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 )
 
 // Tensor is one named array of a safetensors file, in float32 or float64.
@@ -187,10 +189,13 @@ func ReadSafetensors(path string) (map[string]Tensor, map[string]string, error) 
 
 // WriteFileAtomic writes a file through a temporary file in the same
 // folder that is fsynced and renamed over path, then fsyncs the folder: a
-// crash at any moment leaves either the old file or the new one.
+// crash at any moment leaves either the old file or the new one. The file
+// is created with mode 0666 less the umask (0644 under the usual 022),
+// like any file a program writes: os.CreateTemp's 0600 would make
+// results unreadable to the user's group.
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return err
 	}
@@ -219,4 +224,17 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		d.Close()
 	}
 	return nil
+}
+
+// createTemp creates a new file prefix+random in dir with mode 0666 (less
+// the umask), opened for writing.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if os.IsExist(err) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }

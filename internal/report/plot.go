@@ -85,6 +85,7 @@ func Plot(w io.Writer, runs []Run) error {
 	panels[1].Legend.Top = false
 	panels[2].Y.Scale = plot.LogScale{}
 	panels[2].Y.Tick.Marker = plot.LogTicks{}
+	energy := false // whether any run has energies to draw
 	for i, r := range runs {
 		c := runColor(i)
 		label := r.Name
@@ -137,10 +138,17 @@ func Plot(w io.Writer, runs []Run) error {
 			if err := add(panels[2], pts, false, label); err != nil {
 				return err
 			}
+			energy = true
 		}
 		if err := add(panels[3], xy(func(e Epoch) float64 { return e.SamplesPerSec }), false, label); err != nil {
 			return err
 		}
+	}
+	if !energy {
+		// bp runs only: an empty log axis cannot be drawn (gonum panics).
+		panels[2].Y.Scale = plot.LinearScale{}
+		panels[2].Y.Tick.Marker = plot.DefaultTicks{}
+		panels[2].Title.Text += " (none recorded)"
 	}
 	const width, height = 12 * vg.Inch, 8 * vg.Inch
 	img := vgimg.New(width, height)

@@ -57,6 +57,9 @@ type checkpointMeta struct {
 	Config *config.Config
 	Stats  epochStats
 	Best   bestState
+	// TrainSeconds are the seconds of the completed epochs, WallSeconds the
+	// run's time so far, both over every segment of a resumed run.
+	TrainSeconds, WallSeconds float64
 }
 
 // saveCheckpoint writes g, opt and the run state to path atomically.
@@ -89,6 +92,8 @@ func saveCheckpoint[T tensor.Float](path string, g *model.Graph[T], opt *optim.O
 		"epoch_stats":    string(stats),
 		"best":           string(best),
 		"pctrain":        Version,
+		"train_seconds":  strconv.FormatFloat(m.TrainSeconds, 'g', -1, 64),
+		"wall_seconds":   strconv.FormatFloat(m.WallSeconds, 'g', -1, 64),
 	}
 	if opt != nil {
 		meta["optim_step"] = strconv.Itoa(opt.StepCount)
@@ -242,4 +247,22 @@ func (c *loadedCheckpoint) runState() (Position, epochStats, bestState, error) {
 		err = userErr("checkpoint %s: bad best metadata", c.Path)
 	}
 	return p, s, b, err
+}
+
+// times decodes the seconds the run spent before this checkpoint (0 for
+// checkpoints written before pctrain recorded them).
+func (c *loadedCheckpoint) times() (train, wall float64, err error) {
+	parse := func(key string) float64 {
+		raw, ok := c.Meta[key]
+		if !ok {
+			return 0
+		}
+		v, e := strconv.ParseFloat(raw, 64)
+		if e != nil && err == nil {
+			err = userErr("checkpoint %s: bad %s metadata %q", c.Path, key, raw)
+		}
+		return v
+	}
+	train, wall = parse("train_seconds"), parse("wall_seconds")
+	return train, wall, err
 }

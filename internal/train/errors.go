@@ -20,7 +20,7 @@ func userErr(format string, args ...any) error {
 }
 
 // DivergedError reports a NaN/Inf quantity; the CLI exits 3. The last good
-// checkpoint is kept.
+// checkpoint, if the run wrote one, is kept.
 type DivergedError struct {
 	Quantity    string // "loss", "energy", or "weights"
 	Where       string // layer name where known
@@ -28,6 +28,10 @@ type DivergedError struct {
 	Hint        string
 	// Detail replaces "became NaN or Inf" when set.
 	Detail string
+	// Checkpoint is the last good checkpoint, written after
+	// CheckpointStep steps; "" when the run wrote none.
+	Checkpoint     string
+	CheckpointStep int
 }
 
 func (e *DivergedError) Error() string {
@@ -39,7 +43,11 @@ func (e *DivergedError) Error() string {
 	if what == "" {
 		what = "became NaN or Inf"
 	}
-	return fmt.Sprintf("training diverged: %s %s%s at epoch %d, step %d; %s (the last good checkpoint is kept)", e.Quantity, what, w, e.Epoch, e.Step, e.Hint)
+	kept := "no checkpoint had been written yet"
+	if e.Checkpoint != "" {
+		kept = fmt.Sprintf("the last good checkpoint, %s after step %d, is kept", e.Checkpoint, e.CheckpointStep)
+	}
+	return fmt.Sprintf("training diverged: %s %s%s at epoch %d, step %d; %s (%s)", e.Quantity, what, w, e.Epoch, e.Step, e.Hint, kept)
 }
 
 // ErrInterrupted is returned when a run stops on SIGINT/SIGTERM after

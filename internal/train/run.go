@@ -65,7 +65,8 @@ type Summary struct {
 	BestEpoch      int     `json:"best_epoch"`
 	BestSelectedBy string  `json:"best_selected_by"`
 	// WallSeconds is the whole command's time; TrainSeconds the training
-	// loops' only.
+	// loops' only (the epochs' seconds). After a resume both count every
+	// segment of the run.
 	WallSeconds  float64 `json:"wall_seconds"`
 	TrainSeconds float64 `json:"train_seconds"`
 }
@@ -101,8 +102,11 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// prepareOutDir picks and creates the run directory.
-func prepareOutDir(cfg *config.Config, opts RunOptions) (string, error) {
+// chooseOutDir picks the run directory and checks, without writing
+// anything, that the run may use it: a new or empty folder, or with
+// --force a run of pctrain's own. A folder holding anything else is never
+// written into, --force or not.
+func chooseOutDir(cfg *config.Config, opts RunOptions) (string, error) {
 	dir := cfg.Train.OutDir
 	if dir == "" {
 		base := opts.ConfigName
@@ -110,28 +114,74 @@ func prepareOutDir(cfg *config.Config, opts RunOptions) (string, error) {
 			base = cfg.Method
 		}
 		dir = filepath.Join("runs", base)
-		for i := 2; exists(filepath.Join(dir, "config.yaml")); i++ {
+		for i := 2; isRun(dir) || foreignEntry(dir) != ""; i++ {
 			dir = filepath.Join("runs", fmt.Sprintf("%s-%d", base, i))
 		}
-	} else if exists(filepath.Join(dir, "config.yaml")) && !opts.Force {
-		return "", userErr("train.out_dir: %s already holds a run (use --resume %s to continue it, --force to overwrite it, or another --out)", dir, dir)
+		return dir, nil
 	}
+	if isRun(dir) {
+		if !opts.Force {
+			return "", userErr("train.out_dir: %s already holds a run (use --resume %s to continue it, --force to overwrite it, or another --out)", dir, dir)
+		}
+		return dir, nil
+	}
+	if f := foreignEntry(dir); f != "" {
+		return "", userErr("train.out_dir: %s is not a pctrain run (no config.yaml) but holds %s: pctrain writes only into a new or empty folder or a run of its own; choose another --out", dir, f)
+	}
+	return dir, nil
+}
+
+// isRun reports whether dir holds a pctrain run (its config.yaml).
+func isRun(dir string) bool { return exists(filepath.Join(dir, "config.yaml")) }
+
+// foreignEntry returns the name of the first entry of dir that a run
+// starting there would not have made itself ("" for a missing or empty
+// folder). A run creates checkpoints/ (and a sweep sweep.json) before its
+// config.yaml, so a run stopped in between leaves only those.
+func foreignEntry(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		switch {
+		case e.Name() == ".write-test", e.Name() == "sweep.json" && !e.IsDir():
+			continue
+		case e.Name() == "checkpoints" && e.IsDir():
+			if sub, err := os.ReadDir(filepath.Join(dir, "checkpoints")); err == nil && len(sub) == 0 {
+				continue
+			}
+			return "checkpoints/ with files in it"
+		}
+		return e.Name()
+	}
+	return ""
+}
+
+// createOutDir creates the run directory chooseOutDir picked and, with
+// --force over an earlier run, removes that run's outputs.
+func createOutDir(dir string, force bool) error {
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
-		return "", userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
+		return userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
 	}
 	probe := filepath.Join(dir, ".write-test")
 	if err := os.WriteFile(probe, nil, 0o644); err != nil {
-		return "", userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
+		return userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
 	}
 	os.Remove(probe)
-	if opts.Force {
-		for _, f := range []string{"metrics.jsonl", "metrics.csv", "summary.json"} {
-			os.Remove(filepath.Join(dir, f))
-		}
-		os.RemoveAll(filepath.Join(dir, "checkpoints"))
-		os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755)
+	if force {
+		removeOutputs(dir)
 	}
-	return dir, nil
+	return nil
+}
+
+// removeOutputs deletes what a run writes besides its config.yaml.
+func removeOutputs(dir string) {
+	for _, f := range []string{"metrics.jsonl", "metrics.csv", "summary.json", "telemetry.jsonl"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	os.RemoveAll(filepath.Join(dir, "checkpoints"))
+	os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755)
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -154,13 +204,27 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	}
 	var dir string
 	var resume *loadedCheckpoint
+	var err error
+	// restart: --resume of a run stopped before its first checkpoint
+	// (config.yaml written, no last.safetensors): it starts again.
+	restart := false
 	if opts.Resume != "" {
 		dir = opts.Resume
-		ck, err := readCheckpoint(filepath.Join(dir, "checkpoints", "last.safetensors"))
-		if err != nil {
-			return nil, err
+		last := filepath.Join(dir, "checkpoints", "last.safetensors")
+		if _, err := os.Stat(last); errors.Is(err, fs.ErrNotExist) && isRun(dir) {
+			restart = true
+		} else {
+			ck, err := readCheckpoint(last)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkResumeConfig(dir, cfg, ck); err != nil {
+				return nil, err
+			}
+			resume = ck
 		}
-		resume = ck
+	} else if dir, err = chooseOutDir(cfg, opts); err != nil {
+		return nil, err
 	}
 	d, err := LoadData(cfg, opts.Fetch)
 	if err != nil {
@@ -174,7 +238,12 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		return nil, err
 	}
 	t.poison = opts.poison
-	if resume != nil {
+	// Seconds of the segments before this one (a resumed run's).
+	var trainSecs, wallBefore float64
+	// savedStep is the step of the newest last.safetensors, -1 for none.
+	savedStep := -1
+	switch {
+	case resume != nil:
 		if err := resume.loadWeights(t.G); err != nil {
 			return nil, err
 		}
@@ -184,12 +253,22 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		if t.Pos, t.stats, t.Best, err = resume.runState(); err != nil {
 			return nil, err
 		}
+		if trainSecs, wallBefore, err = resume.times(); err != nil {
+			return nil, err
+		}
 		if t.finished() {
 			return nil, userErr("--resume %s: the run has already finished", dir)
 		}
+		savedStep = t.Pos.Step
 		rep.Logf("resuming %s at epoch %d, batch %d (step %d)", dir, t.Pos.Epoch+1, t.Pos.Batch, t.Pos.Step)
-	} else {
-		if dir, err = prepareOutDir(cfg, opts); err != nil {
+	case restart:
+		if exists(filepath.Join(dir, "summary.json")) {
+			return nil, userErr("--resume %s: the run has already finished", dir)
+		}
+		removeOutputs(dir)
+		rep.Logf("resuming %s: it stopped before its first checkpoint, so it starts from the beginning", dir)
+	default:
+		if err := createOutDir(dir, opts.Force); err != nil {
 			return nil, err
 		}
 		cfg.Train.OutDir = dir
@@ -208,8 +287,12 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 			os.Remove(f)
 		}
 		// A crash between writing an epoch's metrics and its checkpoint
-		// leaves metrics of an epoch that will run again: drop them.
+		// leaves metrics of an epoch that will run again: drop them, and
+		// telemetry of steps that will run again.
 		if err := truncateMetrics(dir, t.Pos.Epoch); err != nil {
+			return nil, userErr("--resume %s: %v", dir, err)
+		}
+		if err := truncateTelemetry(dir, t.Pos.Step); err != nil {
 			return nil, userErr("--resume %s: %v", dir, err)
 		}
 	}
@@ -219,9 +302,12 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	}
 	defer rec.close()
 	ckDir := filepath.Join(dir, "checkpoints")
-	meta := func() checkpointMeta { return checkpointMeta{Pos: t.Pos, Config: cfg, Stats: t.stats, Best: t.Best} }
+	meta := func() checkpointMeta {
+		savedStep = t.Pos.Step
+		return checkpointMeta{Pos: t.Pos, Config: cfg, Stats: t.stats, Best: t.Best,
+			TrainSeconds: trainSecs, WallSeconds: wallBefore + time.Since(begin).Seconds()}
+	}
 	var last EpochMetrics
-	var trainSecs float64
 	t.Hooks = Hooks[T]{
 		EpochStart: func(epoch, start, batches int) { rep.EpochStart(epoch+1, cfg.Train.Epochs, batches, start) },
 		Batch:      func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) },
@@ -271,13 +357,17 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		return nil
 	}
 	if err := t.Run(ctx); err != nil {
+		var de *DivergedError
+		if errors.As(err, &de) && savedStep >= 0 {
+			de.Checkpoint, de.CheckpointStep = filepath.Join(ckDir, "last.safetensors"), savedStep
+		}
 		return nil, err
 	}
 	s := &Summary{
 		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.Describe(), OutDir: dir,
 		Epochs: t.Pos.Epoch, Steps: t.Pos.Step, FinalTestAcc: last.TestAcc, FinalTestLoss: last.TestLoss,
 		BestTestAcc: t.Best.Test, BestEpoch: t.Best.Epoch, BestSelectedBy: t.Best.Metric,
-		WallSeconds: time.Since(begin).Seconds(), TrainSeconds: trainSecs,
+		WallSeconds: wallBefore + time.Since(begin).Seconds(), TrainSeconds: trainSecs,
 	}
 	raw, _ := json.MarshalIndent(s, "", "  ")
 	if err := model.WriteFileAtomic(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
@@ -419,6 +509,32 @@ func truncateMetrics(dir string, epochs int) error {
 		}
 	}
 	return nil
+}
+
+// truncateTelemetry keeps the telemetry records of the first steps steps.
+func truncateTelemetry(dir string, steps int) error {
+	p := filepath.Join(dir, "telemetry.jsonl")
+	raw, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep strings.Builder
+	for _, l := range strings.SplitAfter(string(raw), "\n") {
+		var r struct{ Step int }
+		if strings.HasSuffix(l, "\n") && json.Unmarshal([]byte(l), &r) == nil && r.Step <= steps {
+			keep.WriteString(l)
+		}
+	}
+	if keep.Len() == len(raw) {
+		return nil
+	}
+	return model.WriteFileAtomic(p, func(w io.Writer) error {
+		_, err := io.WriteString(w, keep.String())
+		return err
+	})
 }
 
 func epochOfLine(name, line string) int {

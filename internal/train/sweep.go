@@ -142,6 +142,13 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 	if rep == nil {
 		rep = nopReporter{}
 	}
+	seen := map[string]bool{}
+	for _, a := range o.Axes {
+		if seen[a.Key] {
+			return nil, userErr("--grid %s is given twice: put all its values in one --grid %s=V1,V2,…", a.Key, a.Key)
+		}
+		seen[a.Key] = true
+	}
 	base, err := LoadConfig(config.Sources{File: o.File, Sets: o.BaseSets, Env: o.Env})
 	if err != nil {
 		return nil, err
@@ -154,6 +161,28 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 		}
 	}
 	runs := SweepRuns(o.Axes, o.Seeds, base.Seed)
+	// Runs already in the folder must be this sweep's: a rerun with
+	// another base config (file, --set, environment) would otherwise skip
+	// or resume them and rank two experiments as one.
+	for _, r := range runs {
+		dir := filepath.Join(o.OutDir, r.Name)
+		if !isRun(dir) {
+			continue
+		}
+		have, err := ResumeConfig(dir)
+		if err != nil {
+			return nil, err
+		}
+		want, err := LoadConfig(config.Sources{File: o.File, Sets: append(append([]string(nil), o.BaseSets...), r.Sets...), Env: o.Env})
+		if err != nil {
+			return nil, err
+		}
+		want.Train.OutDir = have.Train.OutDir // the folder may have moved
+		if key, now, was := configDiff(want, have); key != "" {
+			return nil, userErr("sweep --out %s: run %s was made with other settings: %s is %s in this sweep (--config, --set, PCTRAIN_*) but %s in %s; rerun with the settings it was made with, or use another --out",
+				o.OutDir, r.Name, key, now, was, filepath.Join(dir, "config.yaml"))
+		}
+	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, userErr("--out: %v", unwrapPathErr(err))
 	}
@@ -196,7 +225,7 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 		}
 	}
 	rep.Logf("shard %d/%d: %d of %d runs", o.Shard.Index, o.Shard.Count, mine, len(runs))
-	return Collect(o.OutDir)
+	return collect(o.OutDir, "sweep --out", true)
 }
 
 // LeaderRow is one combination's results over its finished seeds.
@@ -239,11 +268,16 @@ type Leaderboard struct{ Rows []LeaderRow }
 
 // Collect builds the leaderboard from every finished run under dir (the
 // shards' directories can be merged by copying them into one folder) and
-// writes leaderboard.csv and leaderboard.md there.
-func Collect(dir string) (*Leaderboard, error) {
+// writes leaderboard.csv and leaderboard.md there. A folder without any
+// finished sweep run is an error, and nothing is written.
+func Collect(dir string) (*Leaderboard, error) { return collect(dir, "sweep --collect", false) }
+
+// collect is Collect; source names the folder's flag in messages, and
+// allowEmpty lets a shard with no finished run write an empty table.
+func collect(dir, source string, allowEmpty bool) (*Leaderboard, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, userErr("%v", unwrapPathErr(err))
+		return nil, userErr("%s %s: %v", source, dir, unwrapPathErr(err))
 	}
 	type acc struct{ final, val, best []float64 }
 	groups := map[string]*acc{}
@@ -280,6 +314,9 @@ func Collect(dir string) (*Leaderboard, error) {
 			return nil, err
 		}
 		g.best = append(g.best, best)
+	}
+	if len(groups) == 0 && !allowEmpty {
+		return nil, userErr("%s %s: no finished sweep runs there (folders holding summary.json and sweep.json)", source, dir)
 	}
 	lb := &Leaderboard{}
 	for combo, g := range groups {
