@@ -11,22 +11,27 @@ import (
 	"github.com/pctrain/pctrain/internal/data"
 )
 
+// cliModels are the vector-input model types of the CLI tests, as --set
+// overrides on tiny.yaml (20 inputs, 3 classes); the graph has a skip, a
+// product and tied weights.
+var cliModels = map[string][]string{
+	"mlp":    {"model.sizes=[20,12,12,3]"},
+	"resmlp": {"model.type=resmlp", "model.hidden=10", "model.blocks=2"},
+	"rnn":    {"model.type=rnn", "model.hidden=8", "model.steps=4"},
+	"lstm":   {"model.type=lstm", "model.hidden=6", "model.steps=4"},
+	"graph": {"model.type=graph", `model.vertices=[{name: a, op: dense, in: ["input[0:10]"], out: 8},
+		{name: b, op: dense, in: ["input[10:20]"], out: 8}, {name: c, op: mul, in: [a, b], act: tanh},
+		{name: d, op: dense, in: [c], out: 8, act: gelu}, {name: e, op: dense, in: [d], out: 8, act: sigmoid, share: d},
+		{name: out, op: dense, in: [e, c, a], out: 3, act: [tanh, linear, sigmoid]}]`},
+}
+
 // Every model type trains through the CLI, and zil's run is the same
 // computation as bp's from the same seed: identical metrics (timing aside),
 // in float32 and float64. This checks the equivalence end to end —
 // data, graph, levels, identity vertices, tied weights, optimizer.
 func TestModelTypesZILMatchesBP(t *testing.T) {
 	dir := setup(t)
-	models := map[string][]string{
-		"mlp":    {"model.sizes=[20,12,12,3]"},
-		"resmlp": {"model.type=resmlp", "model.hidden=10", "model.blocks=2"},
-		"rnn":    {"model.type=rnn", "model.hidden=8", "model.steps=4"},
-		"lstm":   {"model.type=lstm", "model.hidden=6", "model.steps=4"},
-		"graph": {"model.type=graph", `model.vertices=[{name: a, op: dense, in: ["input[0:10]"], out: 8},
-			{name: b, op: dense, in: ["input[10:20]"], out: 8}, {name: c, op: mul, in: [a, b], act: tanh},
-			{name: d, op: dense, in: [c], out: 8, act: gelu}, {name: e, op: dense, in: [d], out: 8, act: sigmoid, share: d},
-			{name: out, op: dense, in: [e, c, a], out: 3, act: [tanh, linear, sigmoid]}]`},
-	}
+	models := cliModels
 	timing := regexp.MustCompile(`"(seconds|samples_per_sec|method)":[^,}]*`)
 	for name, sets := range models {
 		for _, dtype := range []string{"float32", "float64"} {

@@ -15,16 +15,7 @@ import (
 // were once refused: their tensor names have no "layers." prefix.)
 func TestRoundTripEveryModelAndRule(t *testing.T) {
 	dir := setup(t)
-	models := map[string][]string{
-		"mlp":    {"model.sizes=[20,12,12,3]"},
-		"resmlp": {"model.type=resmlp", "model.hidden=10", "model.blocks=2"},
-		"rnn":    {"model.type=rnn", "model.hidden=8", "model.steps=4"},
-		"lstm":   {"model.type=lstm", "model.hidden=6", "model.steps=4"},
-		"graph": {"model.type=graph", `model.vertices=[{name: a, op: dense, in: ["input[0:10]"], out: 8},
-			{name: b, op: dense, in: ["input[10:20]"], out: 8}, {name: c, op: add, in: [a, b], act: tanh},
-			{name: out, op: dense, in: [c, a], out: 3, act: [gelu, sigmoid]}]`},
-	}
-	for name, sets := range models {
+	for name, sets := range cliModels {
 		for _, method := range rule.Names() {
 			args := func(extra ...string) []string {
 				a := []string{"-q", "--set", "method=" + method, "--set", "pc.steps=3"}

@@ -31,21 +31,13 @@ var ipcInfo = constructors(Info{
 // its −|β| phase on a second State in lockstep, and each step's update
 // averages the two phases' gradients.
 type ipc[T tensor.Float] struct {
-	g      *model.Graph[T]
-	il     *relax.IL[T]
-	second *relax.IL[T]
-	s      relax.ILSettings
-	nudge  nudging
-	trace  *[]float64
+	g *model.Graph[T]
+	ilPhases[T]
+	trace *[]float64
 }
 
 func newIPC[T tensor.Float](env Env[T]) (Rule[T], error) {
-	r := &ipc[T]{g: env.G, il: relax.NewIL(relax.NewState(env.G, env.Loss)), nudge: newNudging(env.Cfg),
-		s: relax.ILSettings{Steps: env.Cfg.PC.Steps, LR: env.Cfg.PC.XLR, Momentum: env.Cfg.PC.XMomentum}}
-	if r.nudge.phases() == 2 {
-		r.second = relax.NewIL(relax.NewState(env.G, env.Loss))
-	}
-	return r, nil
+	return &ipc[T]{g: env.G, ilPhases: newILPhases(env)}, nil
 }
 
 func (r *ipc[T]) Trace(tr *[]float64)      { r.trace = tr }

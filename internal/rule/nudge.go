@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/tensor"
 )
 
 // Nudging (RULES.md §2), shared by pc and ipc: the output is nudged
@@ -91,4 +93,22 @@ func phaseSteps(cfg *config.Config) int {
 		return 2 * cfg.PC.Steps
 	}
 	return cfg.PC.Steps
+}
+
+// ilPhases is what pc and ipc share: IL on the model's graph with the
+// run's value-node settings and nudging, and for centred nudging a second
+// IL on a State of its own for the −|β| phase.
+type ilPhases[T tensor.Float] struct {
+	il, second *relax.IL[T]
+	s          relax.ILSettings
+	nudge      nudging
+}
+
+func newILPhases[T tensor.Float](env Env[T]) ilPhases[T] {
+	p := ilPhases[T]{il: relax.NewIL(relax.NewState(env.G, env.Loss)), nudge: newNudging(env.Cfg),
+		s: relax.ILSettings{Steps: env.Cfg.PC.Steps, LR: env.Cfg.PC.XLR, Momentum: env.Cfg.PC.XMomentum}}
+	if p.nudge.phases() == 2 {
+		p.second = relax.NewIL(relax.NewState(env.G, env.Loss))
+	}
+	return p
 }

@@ -25,20 +25,12 @@ var pcInfo = constructors(Info{
 // nudging runs its second phase on a second State from the same C1 start;
 // the Result (energy, values, trace) is the first (+|β|) phase's.
 type pc[T tensor.Float] struct {
-	g      *model.Graph[T]
-	il     *relax.IL[T]
-	second *relax.IL[T] // centred nudging's −|β| phase
-	s      relax.ILSettings
-	nudge  nudging
+	g *model.Graph[T]
+	ilPhases[T]
 }
 
 func newPC[T tensor.Float](env Env[T]) (Rule[T], error) {
-	r := &pc[T]{g: env.G, il: relax.NewIL(relax.NewState(env.G, env.Loss)), nudge: newNudging(env.Cfg),
-		s: relax.ILSettings{Steps: env.Cfg.PC.Steps, LR: env.Cfg.PC.XLR, Momentum: env.Cfg.PC.XMomentum}}
-	if r.nudge.phases() == 2 {
-		r.second = relax.NewIL(relax.NewState(env.G, env.Loss))
-	}
-	return r, nil
+	return &pc[T]{g: env.G, ilPhases: newILPhases(env)}, nil
 }
 
 func (r *pc[T]) Trace(tr *[]float64)      { r.s.Trace = tr }

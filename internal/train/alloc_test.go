@@ -10,6 +10,7 @@ import (
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/optim"
+	"github.com/pctrain/pctrain/internal/rule"
 )
 
 // A training step allocates nothing once its buffers are sized: every
@@ -31,7 +32,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		{"rnn", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 16, 28 }},
 	}
 	for _, c := range cases {
-		for _, method := range []string{"bp", "pc", "zil", "fa-zil"} {
+		for _, method := range rule.Names() {
 			cfg := config.Default()
 			cfg.Method = method
 			cfg.PC.Steps = 3
