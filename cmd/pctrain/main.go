@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/tensor"
 	"github.com/pctrain/pctrain/internal/train"
 )
 
@@ -32,6 +33,14 @@ const (
 type usageError struct{ error }
 
 func main() {
+	// Ask OpenBLAS for the kernel the CPU can run when its own detection
+	// fell back to a generic one (internal/tensor/coretype.go); if the
+	// restart fails, run on with the detected kernel.
+	if env, ok := tensor.KernelReexec(); ok {
+		if exe, err := os.Executable(); err == nil {
+			syscall.Exec(exe, os.Args, env)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	// The first SIGINT/SIGTERM ends the context: a run stops within its
 	// current inference step, checkpoints the last completed batch and

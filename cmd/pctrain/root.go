@@ -53,8 +53,9 @@ func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, numeric backend and thread count",
-		Long: `Print pctrain's version, the Go toolchain, the GEMM backend in use (OpenBLAS with the kernel it
-detected, or gonum's pure Go), the element-wise kernels (C vectorised for the instruction set the CPU
+		Long: `Print pctrain's version, the Go toolchain, the GEMM backend in use (OpenBLAS with its kernel and
+why that one: detected by the library, chosen by pctrain when the library fell back to a generic kernel
+on a CPU with AVX2 or AVX-512, or set by OPENBLAS_CORETYPE; or gonum's pure Go), the element-wise kernels (C vectorised for the instruction set the CPU
 offers, or Go loops in a build without cgo) and the number of cores a run splits its batches over by
 default.`,
 		Example: `  pctrain version`,
