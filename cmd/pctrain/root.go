@@ -37,7 +37,7 @@ Methods (the config's method key; ` + "`pctrain rules`" + ` shows each one's cos
 
 Start with:
   pctrain train --config configs/mnist-pc.yaml
-  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors   # validation-selected
 ` + exitStatusHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,

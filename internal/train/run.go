@@ -52,18 +52,29 @@ type Summary struct {
 	Version string `json:"version"`
 	Backend string `json:"backend"`
 	OutDir  string `json:"out_dir"`
-	// Epochs and Steps completed.
-	Epochs int `json:"epochs"`
-	Steps  int `json:"steps"`
-	// FinalTestAcc is the test accuracy after the last epoch.
+	// Epochs and Steps completed; an epoch that train.max_steps cut short
+	// counts in Epochs, and MaxSteps is then train.max_steps (0 when the
+	// run did all its epochs).
+	Epochs   int `json:"epochs"`
+	Steps    int `json:"steps"`
+	MaxSteps int `json:"max_steps,omitempty"`
+	// FinalTestAcc is the test accuracy after the last epoch: the run's
+	// result when it has no validation split.
 	FinalTestAcc  float64 `json:"final_test_acc"`
 	FinalTestLoss float64 `json:"final_test_loss"`
-	// BestTestAcc is the test accuracy of the epoch chosen as best by
-	// BestSelectedBy ("val_acc" when a validation split exists, otherwise
-	// "test_acc"); checkpoints/best.safetensors holds that epoch.
-	BestTestAcc    float64 `json:"best_test_acc"`
-	BestEpoch      int     `json:"best_epoch"`
-	BestSelectedBy string  `json:"best_selected_by"`
+	// BestTestAcc is the test accuracy of the epoch with the highest
+	// validation accuracy, BestEpoch that epoch (BestSelectedBy
+	// "val_acc"); checkpoints/best.safetensors holds it. All three are
+	// absent without a validation split (data.val_split: 0): no epoch is
+	// then chosen, and no best.safetensors is written.
+	BestTestAcc    *float64 `json:"best_test_acc,omitempty"`
+	BestEpoch      int      `json:"best_epoch,omitempty"`
+	BestSelectedBy string   `json:"best_selected_by,omitempty"`
+	// TestSelectedTestAcc is the highest test accuracy of any epoch and
+	// TestSelectedEpoch that epoch: chosen by the test set itself, an
+	// optimistic figure kept for comparison, never the run's result.
+	TestSelectedTestAcc float64 `json:"test_selected_test_acc"`
+	TestSelectedEpoch   int     `json:"test_selected_epoch"`
 	// WallSeconds is the whole command's time; TrainSeconds the training
 	// loops' only (the epochs' seconds). After a resume both count every
 	// segment of the run.
@@ -321,8 +332,12 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 			if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
 				return userErr("train.out_dir: writing checkpoint: %v", err)
 			}
-			if t.Best.Epoch == m.Epoch {
-				if err := saveCheckpoint(filepath.Join(ckDir, "best.safetensors"), t.G, t.Opt, meta()); err != nil {
+			// Only a validation-selected epoch is offered as the best: with
+			// no validation split, last.safetensors is the result.
+			if t.Best.Metric == "val_acc" && t.Best.Epoch == m.Epoch {
+				bm := meta()
+				bm.SelectedBy = "val_acc"
+				if err := saveCheckpoint(filepath.Join(ckDir, "best.safetensors"), t.G, t.Opt, bm); err != nil {
 					return userErr("train.out_dir: writing checkpoint: %v", err)
 				}
 			}
@@ -366,8 +381,18 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	s := &Summary{
 		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.Describe(), OutDir: dir,
 		Epochs: t.Pos.Epoch, Steps: t.Pos.Step, FinalTestAcc: last.TestAcc, FinalTestLoss: last.TestLoss,
-		BestTestAcc: t.Best.Test, BestEpoch: t.Best.Epoch, BestSelectedBy: t.Best.Metric,
 		WallSeconds: wallBefore + time.Since(begin).Seconds(), TrainSeconds: trainSecs,
+	}
+	if cfg.Train.MaxSteps > 0 && t.Pos.Step >= cfg.Train.MaxSteps && t.Pos.Step < cfg.Train.Epochs*t.batches() {
+		s.MaxSteps = cfg.Train.MaxSteps
+	}
+	if t.Best.Metric == "val_acc" {
+		acc := t.Best.Test
+		s.BestTestAcc, s.BestEpoch, s.BestSelectedBy = &acc, t.Best.Epoch, t.Best.Metric
+	}
+	// From metrics.jsonl, which holds every epoch of every segment.
+	if s.TestSelectedEpoch, s.TestSelectedTestAcc, err = bestTestEpoch(filepath.Join(dir, "metrics.jsonl")); err != nil {
+		return nil, err
 	}
 	raw, _ := json.MarshalIndent(s, "", "  ")
 	if err := model.WriteFileAtomic(filepath.Join(dir, "summary.json"), func(w io.Writer) error {

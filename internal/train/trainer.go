@@ -192,6 +192,9 @@ func (u *updater[T]) Update() error {
 	return t.checkWeights()
 }
 
+// batches is the number of batches of an epoch.
+func (t *Trainer[T]) batches() int { return batchesPerEpoch(t.Data.Train.Len(), t.Cfg.Data.BatchSize) }
+
 func batchesPerEpoch(n, bs int) int { return (n + bs - 1) / bs }
 
 // finished reports whether the run has done all its work.

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// "Best" is never chosen by test accuracy as the model to use: by default
+// a validation split selects best.safetensors; with data.val_split: 0 the
+// final epoch is the result, and a best checkpoint an older pctrain chose
+// by test accuracy is labelled test-selected when evaluated.
+func TestSelectionIsHonest(t *testing.T) {
+	dir := setup(t)
+	r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "val")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if !strings.Contains(r.stdout, "validation-selected") || !strings.Contains(r.stdout, "best.safetensors") {
+		t.Errorf("default run: stdout %q should name the validation-selected best", r.stdout)
+	}
+	ev := pctrain(t, dir, "eval", "--checkpoint", "val/checkpoints/best.safetensors")
+	if ev.code != 0 || !strings.Contains(ev.stdout, "validation-selected") {
+		t.Errorf("eval of best: exit %d, stdout %q should say validation-selected", ev.code, ev.stdout)
+	}
+
+	r = pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "noval", "--set", "data.val_split=0", "--set", "train.epochs=1")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if !strings.Contains(r.stdout, "final epoch is the result") || strings.Contains(r.stdout, "best") {
+		t.Errorf("val_split 0: stdout %q should give the final epoch as the result and offer no best", r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "noval", "checkpoints", "best.safetensors")); err == nil {
+		t.Error("val_split 0 wrote a best.safetensors")
+	}
+	ev = pctrain(t, dir, "eval", "--checkpoint", "noval/checkpoints/last.safetensors")
+	if ev.code != 0 || strings.Contains(ev.stdout, "selected") || !strings.Contains(ev.stdout, "after epoch 1") {
+		t.Errorf("eval of last: exit %d, stdout %q", ev.code, ev.stdout)
+	}
+	// What an older pctrain wrote with no validation split: best.safetensors
+	// of the epoch of highest test accuracy (here the only epoch).
+	raw, err := os.ReadFile(filepath.Join(dir, "noval", "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "noval", "checkpoints", "best.safetensors"), raw, 0o644)
+	ev = pctrain(t, dir, "eval", "--checkpoint", "noval/checkpoints/best.safetensors")
+	if ev.code != 0 || !strings.Contains(ev.stdout, "test-selected") {
+		t.Errorf("eval of a test-selected best: exit %d, stdout %q should say test-selected", ev.code, ev.stdout)
+	}
+	ev = pctrain(t, dir, "eval", "--checkpoint", "noval/checkpoints/best.safetensors", "--json")
+	if ev.code != 0 || !strings.Contains(ev.stdout, `"selected_by": "test_acc"`) {
+		t.Errorf("eval --json of a test-selected best: %q", ev.stdout)
+	}
+}
