@@ -55,3 +55,22 @@ func TestSelectionIsHonest(t *testing.T) {
 		t.Errorf("eval --json of a test-selected best: %q", ev.stdout)
 	}
 }
+
+// eval --set without --config changes keys of the checkpoint's own config
+// (here where the data lives), not of the built-in defaults (an MNIST MLP
+// that would not match the checkpoint).
+func TestEvalSetOverridesCheckpointConfig(t *testing.T) {
+	dir := setup(t)
+	if r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "run", "--set", "train.epochs=1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "blobs.npz"))
+	os.WriteFile(filepath.Join(dir, "moved.npz"), raw, 0o644)
+	os.Remove(filepath.Join(dir, "blobs.npz"))
+	ev := pctrain(t, dir, "eval", "--checkpoint", "run/checkpoints/last.safetensors", "--set", "data.path=moved.npz", "--json")
+	if ev.code != 0 || !strings.Contains(ev.stdout, `"samples": 90`) {
+		t.Fatalf("eval --set data.path: exit %d, stdout %q, stderr %q", ev.code, ev.stdout, ev.stderr)
+	}
+	bad := pctrain(t, dir, "eval", "--checkpoint", "run/checkpoints/last.safetensors", "--set", "optim.lr=-1")
+	wantUserError(t, bad, "--set", "optim.lr")
+}
