@@ -148,6 +148,11 @@ type OptimConfig struct {
 	Momentum    float64 `mapstructure:"momentum" yaml:"momentum"`
 	Nesterov    bool    `mapstructure:"nesterov" yaml:"nesterov"`
 	WeightDecay float64 `mapstructure:"weight_decay" yaml:"weight_decay"`
+	// Eps is Adam's and AdamW's ε in p ← p − lr·m̂/(√v̂ + ε), 1e-8 by
+	// default (PyTorch's). It scales with the gradient: to match a
+	// library that sums rather than averages gradients over the batch,
+	// multiply it by the batch size.
+	Eps float64 `mapstructure:"eps" yaml:"eps"`
 	// Schedule is constant or cosine (decaying to MinLR over the run).
 	Schedule string  `mapstructure:"schedule" yaml:"schedule"`
 	MinLR    float64 `mapstructure:"min_lr" yaml:"min_lr"`
@@ -192,7 +197,7 @@ func Default() Config {
 			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
-		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},
+		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},
 		Train: TrainConfig{Epochs: 25},
 	}
 }

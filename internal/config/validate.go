@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -135,6 +136,9 @@ func (c *Config) problems() []problem {
 	}
 	if c.Optim.WeightDecay < 0 {
 		bad("optim.weight_decay", "must be ≥ 0 (got %g)", c.Optim.WeightDecay)
+	}
+	if !(c.Optim.Eps > 0) || math.IsInf(c.Optim.Eps, 0) {
+		bad("optim.eps", "must be a finite number > 0 (got %g)", c.Optim.Eps)
 	}
 	oneOf("optim.schedule", c.Optim.Schedule, optim.ScheduleNames())
 	// With optim.lr ≤ 0 already reported, min_lr has no valid range to

@@ -123,7 +123,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	if err != nil {
 		return nil, userErr("method: %v", err)
 	}
-	opt, err := optim.New(optim.Settings{Name: cfg.Optim.Name, Momentum: cfg.Optim.Momentum, Nesterov: cfg.Optim.Nesterov, WeightDecay: cfg.Optim.WeightDecay}, g.Params())
+	opt, err := optim.New(optim.Settings{Name: cfg.Optim.Name, Momentum: cfg.Optim.Momentum, Nesterov: cfg.Optim.Nesterov, WeightDecay: cfg.Optim.WeightDecay, Eps: cfg.Optim.Eps}, g.Params())
 	if err != nil {
 		return nil, userErr("optim.name: %v", err)
 	}

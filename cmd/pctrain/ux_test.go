@@ -74,3 +74,16 @@ func TestEvalSetOverridesCheckpointConfig(t *testing.T) {
 	bad := pctrain(t, dir, "eval", "--checkpoint", "run/checkpoints/last.safetensors", "--set", "optim.lr=-1")
 	wantUserError(t, bad, "--set", "optim.lr")
 }
+
+// --threads says once what its values mean: no "(default -1)" beside
+// "0 = every core".
+func TestThreadsHelp(t *testing.T) {
+	for _, c := range []string{"train", "eval", "graph", "compare", "sweep"} {
+		r := pctrain(t, t.TempDir(), c, "--help")
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "--threads") && (strings.Contains(l, "(default") || !strings.Contains(l, "0 = every core")) {
+				t.Errorf("%s --help: %q", c, l)
+			}
+		}
+	}
+}
