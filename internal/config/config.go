@@ -186,6 +186,11 @@ type TrainConfig struct {
 	// every parameter's update direction and BP's gradient at the same
 	// weights (one extra backprop pass per recorded step).
 	TelemetryBPCosine bool `mapstructure:"telemetry_bp_cosine" yaml:"telemetry_bp_cosine"`
+	// LogEveryS is, when stderr is not a terminal (nohup, a batch job, a
+	// pipe), the seconds between plain progress lines within an epoch
+	// (epoch, batch, loss, samples/s, ETA); 0 turns them off. A terminal
+	// shows a progress bar instead.
+	LogEveryS float64 `mapstructure:"log_every_s" yaml:"log_every_s"`
 }
 
 // Default returns the defaults: PCX's MNIST MLP settings for PC.
@@ -198,7 +203,7 @@ func Default() Config {
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},
-		Train: TrainConfig{Epochs: 25},
+		Train: TrainConfig{Epochs: 25, LogEveryS: 30},
 	}
 }
 

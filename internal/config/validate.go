@@ -161,6 +161,9 @@ func (c *Config) problems() []problem {
 	if c.Train.TelemetryEvery < 0 {
 		bad("train.telemetry_every", "must be ≥ 0 (got %d)", c.Train.TelemetryEvery)
 	}
+	if !(c.Train.LogEveryS >= 0) || math.IsInf(c.Train.LogEveryS, 0) {
+		bad("train.log_every_s", "must be a finite number ≥ 0, 0 for no progress lines (got %g)", c.Train.LogEveryS)
+	}
 	if c.Train.CheckpointEvery < 0 {
 		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)
 	}

@@ -117,7 +117,7 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 		if name != "bp" {
 			t.Hooks.AfterGrad, agreement = agreementHook(t, opts.Steps)
 		}
-		t.Hooks.EpochStart = func(epoch, start, batches int) { rep.EpochStart(epoch+1, mc.Train.Epochs, batches, start) }
+		t.Hooks.EpochStart = func(epoch, start, batches int) { rep.EpochStart(t.plan(epoch, start, batches)) }
 		t.Hooks.Batch = func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) }
 		t.Hooks.Epoch = func(m EpochMetrics, _ *Trainer[T]) error {
 			mr.Epochs = append(mr.Epochs, m)

@@ -24,10 +24,40 @@ import (
 // Reporter shows a run's progress to a person. Every method may be a
 // no-op.
 type Reporter interface {
+	// Logf reports what a run does (the quiet may skip it).
 	Logf(format string, args ...any)
-	EpochStart(epoch, epochs, batches, startBatch int)
+	// Noticef reports what the user must know, such as how to resume an
+	// interrupted run: shown even when quiet.
+	Noticef(format string, args ...any)
+	EpochStart(p EpochPlan)
 	Batch(batch int, loss float64, samples int)
 	EpochEnd(m EpochMetrics)
+}
+
+// EpochPlan is where an epoch starts and how long the run is.
+type EpochPlan struct {
+	// Epoch is the epoch (1-based) of Epochs (train.epochs); it starts, or
+	// resumes, at batch StartBatch of Batches.
+	Epoch, Epochs, Batches, StartBatch int
+	// Step is the optimizer steps done before it, TotalSteps those of the
+	// whole run.
+	Step, TotalSteps int
+	// MaxSteps is train.max_steps when it ends the run before its epochs
+	// (progress is then counted in steps), else 0.
+	MaxSteps int
+	// LogEvery is train.log_every_s.
+	LogEvery float64
+}
+
+// plan describes the epoch (0-based) starting at batch start.
+func (t *Trainer[T]) plan(epoch, start, batches int) EpochPlan {
+	cfg := t.Cfg
+	p := EpochPlan{Epoch: epoch + 1, Epochs: cfg.Train.Epochs, Batches: batches, StartBatch: start,
+		Step: t.Pos.Step, TotalSteps: t.Sched.Total, LogEvery: cfg.Train.LogEveryS}
+	if m := cfg.Train.MaxSteps; m > 0 && m < cfg.Train.Epochs*batches {
+		p.MaxSteps = m
+	}
+	return p
 }
 
 // RunOptions are the train command's options beyond the config.
@@ -199,10 +229,11 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 type nopReporter struct{}
 
-func (nopReporter) Logf(string, ...any)           {}
-func (nopReporter) EpochStart(int, int, int, int) {}
-func (nopReporter) Batch(int, float64, int)       {}
-func (nopReporter) EpochEnd(EpochMetrics)         {}
+func (nopReporter) Logf(string, ...any)     {}
+func (nopReporter) Noticef(string, ...any)  {}
+func (nopReporter) EpochStart(EpochPlan)    {}
+func (nopReporter) Batch(int, float64, int) {}
+func (nopReporter) EpochEnd(EpochMetrics)   {}
 
 func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOptions) (*Summary, error) {
 	begin := time.Now()
@@ -320,7 +351,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	}
 	var last EpochMetrics
 	t.Hooks = Hooks[T]{
-		EpochStart: func(epoch, start, batches int) { rep.EpochStart(epoch+1, cfg.Train.Epochs, batches, start) },
+		EpochStart: func(epoch, start, batches int) { rep.EpochStart(t.plan(epoch, start, batches)) },
 		Batch:      func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) },
 		Epoch: func(m EpochMetrics, _ *Trainer[T]) error {
 			last = m
@@ -368,7 +399,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
 			return userErr("train.out_dir: writing checkpoint on interrupt: %v", err)
 		}
-		rep.Logf("interrupted at epoch %d, batch %d: checkpoint written; continue with: pctrain train --resume %s", t.Pos.Epoch+1, t.Pos.Batch, dir)
+		rep.Noticef("interrupted at epoch %d, batch %d (step %d): checkpoint written; continue with: pctrain train --resume %s", t.Pos.Epoch+1, t.Pos.Batch, t.Pos.Step, dir)
 		return nil
 	}
 	if err := t.Run(ctx); err != nil {
