@@ -68,7 +68,7 @@ into datasets/NAME first. SIGINT/SIGTERM write a checkpoint; --resume continues 
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd.Context(), g, o, cmd.OutOrStdout()) },
 	}
 	o.cfg.register(cmd)
-	cmd.Flags().StringVarP(&o.out, "out", "o", "", "run directory (overrides train.out_dir; default runs/<config name>)")
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "run directory (overrides train.out_dir; default runs/<config name>, followed by each --set key=value)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite an existing run directory")
 	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory")
 	return cmd
@@ -97,7 +97,7 @@ func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer
 	}
 	rep := newReporter(g)
 	s, err := train.Train(ctx, cfg, train.RunOptions{
-		ConfigName: train.ConfigName(o.cfg.file), Force: o.force, Resume: o.resume, Reporter: rep,
+		ConfigName: train.RunName(o.cfg.file, o.cfg.sets), Force: o.force, Resume: o.resume, Reporter: rep,
 		Fetch: train.FetchOptions{Progress: rep.fetchProgress},
 	})
 	if err != nil {

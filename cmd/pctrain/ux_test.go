@@ -87,3 +87,27 @@ func TestThreadsHelp(t *testing.T) {
 		}
 	}
 }
+
+// A run with --set overrides is named for them, not for the config alone
+// (which would call a Fashion-MNIST run mnist-pc-2), and its plot is
+// labelled with that name.
+func TestRunNameFollowsOverrides(t *testing.T) {
+	dir := setup(t)
+	if r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--set", "train.epochs=1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--set", "train.epochs=1", "--set", "model.sizes=[20, 8, 3]")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	want := filepath.Join("runs", "tiny-train.epochs=1-model.sizes=_20_8_3")
+	if !strings.Contains(r.stdout, "run directory "+want+"\n") {
+		t.Errorf("stdout %q: want the run in %s", r.stdout, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs", "tiny-train.epochs=1", "summary.json")); err != nil {
+		t.Errorf("first run: %v", err)
+	}
+	if r := pctrain(t, dir, "plot", want); r.code != 0 || !strings.Contains(r.stderr+r.stdout, "plot.png") {
+		t.Errorf("plot %s: exit %d %q %q", want, r.code, r.stdout, r.stderr)
+	}
+}

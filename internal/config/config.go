@@ -166,8 +166,8 @@ type TrainConfig struct {
 	// MaxSteps stops after this many optimizer steps (0 = no limit); the
 	// run then ends normally with its checkpoints, metrics and summary.
 	MaxSteps int `mapstructure:"max_steps" yaml:"max_steps"`
-	// OutDir is the run directory; empty means runs/<config name>, with a
-	// numeric suffix if that exists.
+	// OutDir is the run directory; empty means runs/<config name>, then
+	// each --set as -key=value, with a numeric suffix if that exists.
 	OutDir string `mapstructure:"out_dir" yaml:"out_dir"`
 	// CheckpointEvery writes checkpoints/epoch-N.safetensors every N
 	// epochs (0 = only last and best).

@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -516,6 +519,29 @@ func (r *recorder) write(m EpochMetrics) error {
 func ConfigName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
+
+// RunName names a run of the config file with --set overrides: the
+// config's name, then each override as key=value, so that
+// `--set data.name=fashion-mnist` on mnist-pc.yaml trains into
+// runs/mnist-pc-data.name=fashion-mnist, not a folder named for MNIST.
+// Characters a shell or file system would trip on become "_"; a name
+// longer than 100 bytes is cut and ends with a hash of the whole.
+func RunName(file string, sets []string) string {
+	name := ConfigName(file)
+	for _, s := range sets {
+		key, val, _ := strings.Cut(s, "=")
+		name += "-" + strings.TrimSpace(key) + "=" + strings.TrimSpace(val)
+	}
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "_"), "_")
+	if len(name) > 100 {
+		sum := sha256.Sum256([]byte(name))
+		name = name[:91] + "-" + hex.EncodeToString(sum[:4])
+	}
+	return name
+}
+
+// unsafeName matches runs of characters kept out of run folder names.
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._=+-]+`)
 
 // ExactnessWarning is the rule's notice for this config (a Z-IL run with
 // zil.gamma ≠ 1 is no longer exact), or "".
