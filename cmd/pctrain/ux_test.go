@@ -111,3 +111,25 @@ func TestRunNameFollowsOverrides(t *testing.T) {
 		t.Errorf("plot %s: exit %d %q %q", want, r.code, r.stdout, r.stderr)
 	}
 }
+
+// Cheap refusals come before the data set is loaded: with the data
+// missing, the refusal is still the folder's, not the data's; graph
+// prints an MNIST model's shapes without any MNIST files.
+func TestCheapRefusalsBeforeData(t *testing.T) {
+	dir := setup(t)
+	if r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "done", "--set", "train.epochs=1"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	os.Remove(filepath.Join(dir, "blobs.npz"))
+	r := pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "done")
+	wantUserError(t, r, "done already holds a run")
+	r = pctrain(t, dir, "train", "-q", "--resume", "done")
+	wantUserError(t, r, "already finished")
+	os.WriteFile(filepath.Join(dir, "afile"), []byte("x"), 0o644)
+	r = pctrain(t, dir, "train", "-c", "tiny.yaml", "-q", "--out", "afile/run")
+	wantUserError(t, r, "train.out_dir", "afile/run")
+	r = pctrain(t, dir, "graph", "-c", "tiny.yaml", "--set", "data.name=mnist", "--set", "data.dir=no-such-folder", "--set", "model.sizes=[784,32,10]")
+	if r.code != 0 || !strings.Contains(r.stdout, "parameters") {
+		t.Errorf("graph of an MNIST config without MNIST files: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

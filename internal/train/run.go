@@ -202,9 +202,10 @@ func foreignEntry(dir string) string {
 	return ""
 }
 
-// createOutDir creates the run directory chooseOutDir picked and, with
-// --force over an earlier run, removes that run's outputs.
-func createOutDir(dir string, force bool) error {
+// createOutDir creates the run directory chooseOutDir picked and checks
+// that it is writable. (With --force over an earlier run, that run's
+// outputs are removed later, once the data has loaded.)
+func createOutDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
 	}
@@ -213,9 +214,6 @@ func createOutDir(dir string, force bool) error {
 		return userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
 	}
 	os.Remove(probe)
-	if force {
-		removeOutputs(dir)
-	}
 	return nil
 }
 
@@ -271,6 +269,15 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	} else if dir, err = chooseOutDir(cfg, opts); err != nil {
 		return nil, err
 	}
+	// Cheap refusals come before the data set is loaded.
+	if opts.Resume != "" && exists(filepath.Join(dir, "summary.json")) {
+		return nil, userErr("--resume %s: the run has already finished", dir)
+	}
+	if opts.Resume == "" {
+		if err := createOutDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	d, err := LoadData(cfg, opts.Fetch)
 	if err != nil {
 		return nil, err
@@ -313,8 +320,8 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		removeOutputs(dir)
 		rep.Logf("resuming %s: it stopped before its first checkpoint, so it starts from the beginning", dir)
 	default:
-		if err := createOutDir(dir, opts.Force); err != nil {
-			return nil, err
+		if opts.Force {
+			removeOutputs(dir)
 		}
 		cfg.Train.OutDir = dir
 		if err := model.WriteFileAtomic(filepath.Join(dir, "config.yaml"), func(w io.Writer) error {
