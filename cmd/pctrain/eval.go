@@ -24,11 +24,18 @@ func newEvalCommand(g *globals) *cobra.Command {
 		Use:   "eval --checkpoint FILE [--config FILE] [--split test|val|train] [--json]",
 		Short: "Evaluate a checkpoint: accuracy, loss, per-class accuracy, confusion matrix",
 		Long: `Evaluate a checkpoint on a data split (test by default). The model and data come from the
-config stored in the checkpoint; --config (with --set) replaces it, e.g. to point at data
-elsewhere or to read a checkpoint written by another tool with pctrain's tensor names.
-Accuracies are fractions in [0, 1] in --json output.` + exitStatusHelp,
-		Example: `  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors
-  pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --split train --json`,
+config stored in the checkpoint; --set changes keys of it (e.g. --set data.dir=… for data
+elsewhere), and --config (with --set) replaces it, e.g. to read a checkpoint written by another
+tool with pctrain's tensor names.
+Accuracies are fractions in [0, 1] in --json output.
+
+best.safetensors is the epoch of highest validation accuracy (data.val_split, 0.1 by default);
+a run with data.val_split: 0 writes none, and its result is last.safetensors. The output says
+which epoch a checkpoint holds and how it was chosen ("selected_by" in --json); a best
+checkpoint an older pctrain chose by test accuracy is marked test-selected.` + exitStatusHelp,
+		Example: `  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors   # validation-selected
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --split train --json
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --set data.dir=/data/mnist`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(g, o, cmd.OutOrStdout()) },
 	}
@@ -46,15 +53,19 @@ func runEval(g *globals, o *evalOptions, stdout io.Writer) error {
 	if o.split != "test" && o.split != "val" && o.split != "train" {
 		return usageError{fmt.Errorf("--split %q: want test, val or train", o.split)}
 	}
+	// Without --config, --set overrides the checkpoint's own config.
 	var cfg *config.Config
-	if o.cfg.file != "" || len(o.cfg.sets) > 0 {
+	var sets []string
+	if o.cfg.file != "" {
 		var err error
 		if cfg, err = o.cfg.load(); err != nil {
 			return err
 		}
+	} else {
+		sets = o.cfg.sets
 	}
 	rep := newReporter(g)
-	r, err := train.Eval(train.EvalOptions{Checkpoint: o.checkpoint, Config: cfg, Split: o.split,
+	r, err := train.Eval(train.EvalOptions{Checkpoint: o.checkpoint, Config: cfg, Sets: sets, Split: o.split,
 		Fetch: train.FetchOptions{Logf: rep.Logf, Progress: rep.fetchProgress}})
 	if err != nil {
 		return err
@@ -63,6 +74,16 @@ func runEval(g *globals, o *evalOptions, stdout io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
+	}
+	switch r.SelectedBy {
+	case "val_acc":
+		fmt.Fprintf(stdout, "checkpoint %s: epoch %d, validation-selected (highest validation accuracy)\n", o.checkpoint, r.Epoch)
+	case "test_acc":
+		fmt.Fprintf(stdout, "checkpoint %s: epoch %d, test-selected (chosen by test accuracy: its test accuracy is optimistic; evaluate last.safetensors or train with data.val_split > 0)\n", o.checkpoint, r.Epoch)
+	default:
+		if r.Epoch > 0 {
+			fmt.Fprintf(stdout, "checkpoint %s: after epoch %d\n", o.checkpoint, r.Epoch)
+		}
 	}
 	fmt.Fprintf(stdout, "%s split: %d samples, accuracy %.2f%%, mean loss %.4f\n", r.Split, r.Samples, 100*r.Accuracy, r.Loss)
 	fmt.Fprintln(stdout, "per-class accuracy:")

@@ -96,9 +96,10 @@ type cancelAfter struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAfter) Logf(string, ...any)           {}
-func (c *cancelAfter) EpochStart(int, int, int, int) {}
-func (c *cancelAfter) EpochEnd(train.EpochMetrics)   {}
+func (c *cancelAfter) Logf(string, ...any)         {}
+func (c *cancelAfter) Noticef(string, ...any)      {}
+func (c *cancelAfter) EpochStart(train.EpochPlan)  {}
+func (c *cancelAfter) EpochEnd(train.EpochMetrics) {}
 func (c *cancelAfter) Batch(int, float64, int) {
 	if c.n--; c.n == 0 {
 		c.cancel()

@@ -37,12 +37,12 @@ Methods (the config's method key; ` + "`pctrain rules`" + ` shows each one's cos
 
 Start with:
   pctrain train --config configs/mnist-pc.yaml
-  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors   # validation-selected
 ` + exitStatusHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors are still printed)")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors, and how to resume an interrupted run, are still printed)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	defer registerCompletions(root)
 	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newVersionCommand(), newRulesCommand())

@@ -31,8 +31,9 @@ func newSweepCommand(g *globals) *cobra.Command {
 		Long: `Run every combination of the --grid values (each read as YAML, like --set) for --seeds seeds
 (the config's seed, seed+1, …), one run directory each under --out, then write
 leaderboard.csv and leaderboard.md: per combination, mean ± std over seeds of the final test
-accuracy, the validation-selected test accuracy (with data.val_split > 0) and the best-epoch
-test accuracy, kept apart because the last is optimistic.
+accuracy, the validation-selected test accuracy (with data.val_split > 0, the default) and the
+test-selected test accuracy (the best epoch by test accuracy), kept apart and labelled because
+the last is optimistic.
 
 Finished runs are skipped and interrupted ones resumed, so a sweep can be rerun until done.
 On a cluster, --shard i/n runs every n-th run starting at i (0-based); it is also read from

@@ -52,8 +52,10 @@ func newTrainCommand(g *globals) *cobra.Command {
 
   config.yaml        the resolved config (defaults, file, PCTRAIN_* environment, --set)
   metrics.jsonl/csv  one record per epoch: losses, accuracies (fractions), energy, seconds, samples/s
-  checkpoints/       last.safetensors every epoch, best.safetensors, epoch-N.safetensors if configured
-  summary.json       final and best test accuracy, how "best" was chosen, wall time, backend, seed
+  checkpoints/       last.safetensors every epoch; best.safetensors, the epoch of highest validation
+                     accuracy (data.val_split, default 0.1; none with 0); epoch-N.safetensors if configured
+  summary.json       final test accuracy, the validation-selected epoch, the test-selected one
+                     (labelled: optimistic, never the result), steps, wall time, backend, seed
 
 Settings come from built-in defaults, then the file, then PCTRAIN_KEY environment variables
 (PCTRAIN_OPTIM_LR=0.001 sets optim.lr), then --set. A missing MNIST or Fashion-MNIST is fetched
@@ -66,7 +68,7 @@ into datasets/NAME first. SIGINT/SIGTERM write a checkpoint; --resume continues 
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTrain(cmd.Context(), g, o, cmd.OutOrStdout()) },
 	}
 	o.cfg.register(cmd)
-	cmd.Flags().StringVarP(&o.out, "out", "o", "", "run directory (overrides train.out_dir; default runs/<config name>)")
+	cmd.Flags().StringVarP(&o.out, "out", "o", "", "run directory (overrides train.out_dir; default runs/<config name>, followed by each --set key=value)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite an existing run directory")
 	cmd.Flags().StringVar(&o.resume, "resume", "", "continue the interrupted run in this directory")
 	return cmd
@@ -95,15 +97,35 @@ func runTrain(ctx context.Context, g *globals, o *trainOptions, stdout io.Writer
 	}
 	rep := newReporter(g)
 	s, err := train.Train(ctx, cfg, train.RunOptions{
-		ConfigName: train.ConfigName(o.cfg.file), Force: o.force, Resume: o.resume, Reporter: rep,
+		ConfigName: train.RunName(o.cfg.file, o.cfg.sets), Force: o.force, Resume: o.resume, Reporter: rep,
 		Fetch: train.FetchOptions{Progress: rep.fetchProgress},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "final test accuracy %.2f%% (best %.2f%% at epoch %d, chosen by %s); %s, %.1f s; run directory %s\n",
-		100*s.FinalTestAcc, 100*s.BestTestAcc, s.BestEpoch, s.BestSelectedBy, plural(s.Epochs, "epoch"), s.WallSeconds, s.OutDir)
+	fmt.Fprintln(stdout, resultLine(s))
 	return nil
+}
+
+// resultLine is what a finished run reports on stdout: the
+// validation-selected epoch when there is a validation split, otherwise
+// the final epoch; never an epoch chosen by test accuracy.
+func resultLine(s *train.Summary) string {
+	sel := "no validation split (data.val_split: 0): the final epoch is the result, checkpoints/last.safetensors"
+	if s.BestTestAcc != nil {
+		sel = fmt.Sprintf("validation-selected: %.2f%% at epoch %d, checkpoints/best.safetensors", 100**s.BestTestAcc, s.BestEpoch)
+	}
+	return fmt.Sprintf("final test accuracy %.2f%% (%s); %s, %.1f s; run directory %s",
+		100*s.FinalTestAcc, sel, runLength(s), s.WallSeconds, s.OutDir)
+}
+
+// runLength says how long a run went: its epochs, or its steps when
+// train.max_steps ended it first.
+func runLength(s *train.Summary) string {
+	if s.MaxSteps > 0 {
+		return fmt.Sprintf("%s (train.max_steps %d) in epoch %d", plural(s.Steps, "step"), s.MaxSteps, s.Epochs)
+	}
+	return fmt.Sprintf("%s (%s)", plural(s.Epochs, "epoch"), plural(s.Steps, "step"))
 }
 
 // plural writes "1 epoch", "2 epochs".

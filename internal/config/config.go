@@ -51,7 +51,11 @@ type DataConfig struct {
 	// Shuffle draws a new sample order every epoch.
 	Shuffle bool `mapstructure:"shuffle" yaml:"shuffle"`
 	// ValSplit is the fraction of the training set held out for
-	// validation (0 = none; "best" is then chosen by test accuracy).
+	// validation; by default DefaultValSplit = 0.1 (6,000 of MNIST's and
+	// Fashion-MNIST's 60,000 training images, 5,000 of CIFAR-10's 50,000).
+	// checkpoints/best.safetensors is the epoch of highest validation
+	// accuracy. 0 = none: the final epoch is then the result and no best
+	// checkpoint is written (nothing is chosen by test accuracy).
 	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
 	// Flip mirrors each training image horizontally with probability ½.
 	Flip bool `mapstructure:"flip" yaml:"flip"`
@@ -144,6 +148,11 @@ type OptimConfig struct {
 	Momentum    float64 `mapstructure:"momentum" yaml:"momentum"`
 	Nesterov    bool    `mapstructure:"nesterov" yaml:"nesterov"`
 	WeightDecay float64 `mapstructure:"weight_decay" yaml:"weight_decay"`
+	// Eps is Adam's and AdamW's ε in p ← p − lr·m̂/(√v̂ + ε), 1e-8 by
+	// default (PyTorch's). It scales with the gradient: to match a
+	// library that sums rather than averages gradients over the batch,
+	// multiply it by the batch size.
+	Eps float64 `mapstructure:"eps" yaml:"eps"`
 	// Schedule is constant or cosine (decaying to MinLR over the run).
 	Schedule string  `mapstructure:"schedule" yaml:"schedule"`
 	MinLR    float64 `mapstructure:"min_lr" yaml:"min_lr"`
@@ -157,8 +166,8 @@ type TrainConfig struct {
 	// MaxSteps stops after this many optimizer steps (0 = no limit); the
 	// run then ends normally with its checkpoints, metrics and summary.
 	MaxSteps int `mapstructure:"max_steps" yaml:"max_steps"`
-	// OutDir is the run directory; empty means runs/<config name>, with a
-	// numeric suffix if that exists.
+	// OutDir is the run directory; empty means runs/<config name>, then
+	// each --set as -key=value, with a numeric suffix if that exists.
 	OutDir string `mapstructure:"out_dir" yaml:"out_dir"`
 	// CheckpointEvery writes checkpoints/epoch-N.safetensors every N
 	// epochs (0 = only last and best).
@@ -177,21 +186,30 @@ type TrainConfig struct {
 	// every parameter's update direction and BP's gradient at the same
 	// weights (one extra backprop pass per recorded step).
 	TelemetryBPCosine bool `mapstructure:"telemetry_bp_cosine" yaml:"telemetry_bp_cosine"`
+	// LogEveryS is, when stderr is not a terminal (nohup, a batch job, a
+	// pipe), the seconds between plain progress lines within an epoch
+	// (epoch, batch, loss, samples/s, ETA); 0 turns them off. A terminal
+	// shows a progress bar instead.
+	LogEveryS float64 `mapstructure:"log_every_s" yaml:"log_every_s"`
 }
 
 // Default returns the defaults: PCX's MNIST MLP settings for PC.
 func Default() Config {
 	return Config{
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
-		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, Normalize: "auto"},
+		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, ValSplit: DefaultValSplit, Normalize: "auto"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
 			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
-		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Schedule: "constant"},
-		Train: TrainConfig{Epochs: 25},
+		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},
+		Train: TrainConfig{Epochs: 25, LogEveryS: 30},
 	}
 }
+
+// DefaultValSplit is data.val_split's default: a tenth of the training
+// set is held out, so "best" is chosen on data the test set never sees.
+const DefaultValSplit = 0.1
 
 // NudgingModes lists the values of pc.nudging.
 var NudgingModes = []string{"none", "positive", "negative", "centred", "random-sign"}

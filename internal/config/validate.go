@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -136,6 +137,9 @@ func (c *Config) problems() []problem {
 	if c.Optim.WeightDecay < 0 {
 		bad("optim.weight_decay", "must be ≥ 0 (got %g)", c.Optim.WeightDecay)
 	}
+	if !(c.Optim.Eps > 0) || math.IsInf(c.Optim.Eps, 0) {
+		bad("optim.eps", "must be a finite number > 0 (got %g)", c.Optim.Eps)
+	}
 	oneOf("optim.schedule", c.Optim.Schedule, optim.ScheduleNames())
 	// With optim.lr ≤ 0 already reported, min_lr has no valid range to
 	// report against.
@@ -156,6 +160,9 @@ func (c *Config) problems() []problem {
 	}
 	if c.Train.TelemetryEvery < 0 {
 		bad("train.telemetry_every", "must be ≥ 0 (got %d)", c.Train.TelemetryEvery)
+	}
+	if !(c.Train.LogEveryS >= 0) || math.IsInf(c.Train.LogEveryS, 0) {
+		bad("train.log_every_s", "must be a finite number ≥ 0, 0 for no progress lines (got %g)", c.Train.LogEveryS)
 	}
 	if c.Train.CheckpointEvery < 0 {
 		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)

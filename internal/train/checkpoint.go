@@ -60,6 +60,9 @@ type checkpointMeta struct {
 	// TrainSeconds are the seconds of the completed epochs, WallSeconds the
 	// run's time so far, both over every segment of a resumed run.
 	TrainSeconds, WallSeconds float64
+	// SelectedBy is "val_acc" for best.safetensors (the epoch of highest
+	// validation accuracy), empty for every other checkpoint.
+	SelectedBy string
 }
 
 // saveCheckpoint writes g, opt and the run state to path atomically.
@@ -94,6 +97,9 @@ func saveCheckpoint[T tensor.Float](path string, g *model.Graph[T], opt *optim.O
 		"pctrain":        Version,
 		"train_seconds":  strconv.FormatFloat(m.TrainSeconds, 'g', -1, 64),
 		"wall_seconds":   strconv.FormatFloat(m.WallSeconds, 'g', -1, 64),
+	}
+	if m.SelectedBy != "" {
+		meta["selected_by"] = m.SelectedBy
 	}
 	if opt != nil {
 		meta["optim_step"] = strconv.Itoa(opt.StepCount)

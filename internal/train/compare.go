@@ -117,7 +117,7 @@ func compareT[T tensor.Float](ctx context.Context, cfg *config.Config, opts Comp
 		if name != "bp" {
 			t.Hooks.AfterGrad, agreement = agreementHook(t, opts.Steps)
 		}
-		t.Hooks.EpochStart = func(epoch, start, batches int) { rep.EpochStart(epoch+1, mc.Train.Epochs, batches, start) }
+		t.Hooks.EpochStart = func(epoch, start, batches int) { rep.EpochStart(t.plan(epoch, start, batches)) }
 		t.Hooks.Batch = func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) }
 		t.Hooks.Epoch = func(m EpochMetrics, _ *Trainer[T]) error {
 			mr.Epochs = append(mr.Epochs, m)
@@ -303,7 +303,11 @@ func writeCompare(dir string, r *CompareReport) error {
 
 // WriteTable prints a comparison for people.
 func (r *CompareReport) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "gradient agreement with BP at the same weights, worst over the first %d batches (%s):\n", r.Steps, r.DType)
+	batches := fmt.Sprintf("the first %d batches", r.Steps)
+	if r.Steps == 1 {
+		batches = "the first batch"
+	}
+	fmt.Fprintf(w, "gradient agreement with BP at the same weights, worst over %s (%s):\n", batches, r.DType)
 	fmt.Fprintf(w, "  %-8s %-18s %12s %12s %10s\n", "method", "parameter", "max|Δ|", "rel err", "cosine")
 	for _, m := range r.Methods {
 		for _, a := range m.Agreement {

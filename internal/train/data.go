@@ -50,6 +50,32 @@ func DataDir(cfg *config.Config) string {
 	return filepath.Join("datasets", cfg.Data.Name)
 }
 
+// knownShapes are the sample shapes and class counts of the named
+// datasets, which DataShape gives without reading them.
+var knownShapes = map[string]struct {
+	shape   []int
+	classes int
+}{
+	"mnist":         {[]int{1, 28, 28}, 10},
+	"fashion-mnist": {[]int{1, 28, 28}, 10},
+	"cifar10":       {[]int{3, 32, 32}, 10},
+}
+
+// DataShape is the sample shape and number of classes of cfg's dataset:
+// known for the named datasets (nothing is read or fetched; a data.dir
+// holding other files shows when a run loads them), read from the file
+// for npz.
+func DataShape(cfg *config.Config, fo FetchOptions) ([]int, int, error) {
+	if k, ok := knownShapes[cfg.Data.Name]; ok {
+		return k.shape, k.classes, nil
+	}
+	d, err := LoadData(cfg, fo)
+	if err != nil {
+		return nil, 0, err
+	}
+	return d.Shape, d.Classes, nil
+}
+
 // LoadData loads, splits and normalises the dataset cfg names, fetching
 // MNIST or Fashion-MNIST into DataDir when it is missing.
 func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {

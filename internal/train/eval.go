@@ -18,6 +18,13 @@ type EvalResult struct {
 	Support  []int     `json:"support"`
 	// Confusion[i][j] counts samples of class i predicted as j.
 	Confusion [][]int `json:"confusion"`
+	// Epoch is the epoch the checkpoint was written after (eval only; 0
+	// when unknown) and SelectedBy how it was chosen: "val_acc" for a
+	// validation-selected best.safetensors, "test_acc" for a test-selected
+	// one (an older pctrain wrote these when a run had no validation
+	// split: its test accuracy is optimistic), absent for last or epoch-N.
+	Epoch      int    `json:"epoch,omitempty"`
+	SelectedBy string `json:"selected_by,omitempty"`
 }
 
 // evaluator runs feed-forward passes over a split in fixed-size batches.

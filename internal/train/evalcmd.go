@@ -1,7 +1,12 @@
 package train
 
 import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+
 	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -11,8 +16,11 @@ type EvalOptions struct {
 	// Config, when non-nil, describes model and data instead of the
 	// checkpoint's own config (for checkpoints written elsewhere).
 	Config *config.Config
-	Split  string
-	Fetch  FetchOptions
+	// Sets are key=value overrides of the checkpoint's config (when
+	// Config is nil).
+	Sets  []string
+	Split string
+	Fetch FetchOptions
 }
 
 // Eval evaluates a checkpoint on a split.
@@ -25,6 +33,14 @@ func Eval(opts EvalOptions) (*EvalResult, error) {
 	if cfg == nil {
 		if cfg, err = ck.config(); err != nil {
 			return nil, err
+		}
+		if len(opts.Sets) > 0 {
+			if cfg, err = cfg.With(opts.Sets, "--set"); err != nil {
+				return nil, err
+			}
+			if err := rule.Check(cfg, "--set"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if cfg.DType == "float64" {
@@ -53,5 +69,22 @@ func evalT[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, opts EvalOp
 		return nil, err
 	}
 	r := t.Evaluate(opts.Split)
+	r.Epoch, r.SelectedBy = ck.selection()
 	return &r, nil
+}
+
+// selection says which epoch a checkpoint holds and how it was chosen:
+// "val_acc" for a best.safetensors chosen by validation accuracy,
+// "test_acc" for one an older pctrain chose by test accuracy (with no
+// validation split), "" for any other checkpoint.
+func (c *loadedCheckpoint) selection() (epoch int, by string) {
+	epoch, _ = strconv.Atoi(c.Meta["epoch"])
+	if s, ok := c.Meta["selected_by"]; ok {
+		return epoch, s
+	}
+	var b bestState
+	if filepath.Base(c.Path) == "best.safetensors" && json.Unmarshal([]byte(c.Meta["best"]), &b) == nil && b.Epoch == epoch && b.Epoch > 0 {
+		return epoch, b.Metric
+	}
+	return epoch, ""
 }

@@ -74,8 +74,8 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 
 // DescribeModel builds cfg's model for the data and returns its levelled
 // graph as text, its parameter count and its depth.
-func DescribeModel(cfg *config.Config, d *Data) (string, int, int, error) {
-	g, err := BuildModel[float64](cfg, d.Shape, d.Classes)
+func DescribeModel(cfg *config.Config, shape []int, classes int) (string, int, int, error) {
+	g, err := BuildModel[float64](cfg, shape, classes)
 	if err != nil {
 		return "", 0, 0, userErr("%v", err)
 	}

@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +27,40 @@ import (
 // Reporter shows a run's progress to a person. Every method may be a
 // no-op.
 type Reporter interface {
+	// Logf reports what a run does (the quiet may skip it).
 	Logf(format string, args ...any)
-	EpochStart(epoch, epochs, batches, startBatch int)
+	// Noticef reports what the user must know, such as how to resume an
+	// interrupted run: shown even when quiet.
+	Noticef(format string, args ...any)
+	EpochStart(p EpochPlan)
 	Batch(batch int, loss float64, samples int)
 	EpochEnd(m EpochMetrics)
+}
+
+// EpochPlan is where an epoch starts and how long the run is.
+type EpochPlan struct {
+	// Epoch is the epoch (1-based) of Epochs (train.epochs); it starts, or
+	// resumes, at batch StartBatch of Batches.
+	Epoch, Epochs, Batches, StartBatch int
+	// Step is the optimizer steps done before it, TotalSteps those of the
+	// whole run.
+	Step, TotalSteps int
+	// MaxSteps is train.max_steps when it ends the run before its epochs
+	// (progress is then counted in steps), else 0.
+	MaxSteps int
+	// LogEvery is train.log_every_s.
+	LogEvery float64
+}
+
+// plan describes the epoch (0-based) starting at batch start.
+func (t *Trainer[T]) plan(epoch, start, batches int) EpochPlan {
+	cfg := t.Cfg
+	p := EpochPlan{Epoch: epoch + 1, Epochs: cfg.Train.Epochs, Batches: batches, StartBatch: start,
+		Step: t.Pos.Step, TotalSteps: t.Sched.Total, LogEvery: cfg.Train.LogEveryS}
+	if m := cfg.Train.MaxSteps; m > 0 && m < cfg.Train.Epochs*batches {
+		p.MaxSteps = m
+	}
+	return p
 }
 
 // RunOptions are the train command's options beyond the config.
@@ -52,18 +85,29 @@ type Summary struct {
 	Version string `json:"version"`
 	Backend string `json:"backend"`
 	OutDir  string `json:"out_dir"`
-	// Epochs and Steps completed.
-	Epochs int `json:"epochs"`
-	Steps  int `json:"steps"`
-	// FinalTestAcc is the test accuracy after the last epoch.
+	// Epochs and Steps completed; an epoch that train.max_steps cut short
+	// counts in Epochs, and MaxSteps is then train.max_steps (0 when the
+	// run did all its epochs).
+	Epochs   int `json:"epochs"`
+	Steps    int `json:"steps"`
+	MaxSteps int `json:"max_steps,omitempty"`
+	// FinalTestAcc is the test accuracy after the last epoch: the run's
+	// result when it has no validation split.
 	FinalTestAcc  float64 `json:"final_test_acc"`
 	FinalTestLoss float64 `json:"final_test_loss"`
-	// BestTestAcc is the test accuracy of the epoch chosen as best by
-	// BestSelectedBy ("val_acc" when a validation split exists, otherwise
-	// "test_acc"); checkpoints/best.safetensors holds that epoch.
-	BestTestAcc    float64 `json:"best_test_acc"`
-	BestEpoch      int     `json:"best_epoch"`
-	BestSelectedBy string  `json:"best_selected_by"`
+	// BestTestAcc is the test accuracy of the epoch with the highest
+	// validation accuracy, BestEpoch that epoch (BestSelectedBy
+	// "val_acc"); checkpoints/best.safetensors holds it. All three are
+	// absent without a validation split (data.val_split: 0): no epoch is
+	// then chosen, and no best.safetensors is written.
+	BestTestAcc    *float64 `json:"best_test_acc,omitempty"`
+	BestEpoch      int      `json:"best_epoch,omitempty"`
+	BestSelectedBy string   `json:"best_selected_by,omitempty"`
+	// TestSelectedTestAcc is the highest test accuracy of any epoch and
+	// TestSelectedEpoch that epoch: chosen by the test set itself, an
+	// optimistic figure kept for comparison, never the run's result.
+	TestSelectedTestAcc float64 `json:"test_selected_test_acc"`
+	TestSelectedEpoch   int     `json:"test_selected_epoch"`
 	// WallSeconds is the whole command's time; TrainSeconds the training
 	// loops' only (the epochs' seconds). After a resume both count every
 	// segment of the run.
@@ -158,9 +202,10 @@ func foreignEntry(dir string) string {
 	return ""
 }
 
-// createOutDir creates the run directory chooseOutDir picked and, with
-// --force over an earlier run, removes that run's outputs.
-func createOutDir(dir string, force bool) error {
+// createOutDir creates the run directory chooseOutDir picked and checks
+// that it is writable. (With --force over an earlier run, that run's
+// outputs are removed later, once the data has loaded.)
+func createOutDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
 	}
@@ -169,9 +214,6 @@ func createOutDir(dir string, force bool) error {
 		return userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
 	}
 	os.Remove(probe)
-	if force {
-		removeOutputs(dir)
-	}
 	return nil
 }
 
@@ -188,10 +230,11 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 type nopReporter struct{}
 
-func (nopReporter) Logf(string, ...any)           {}
-func (nopReporter) EpochStart(int, int, int, int) {}
-func (nopReporter) Batch(int, float64, int)       {}
-func (nopReporter) EpochEnd(EpochMetrics)         {}
+func (nopReporter) Logf(string, ...any)     {}
+func (nopReporter) Noticef(string, ...any)  {}
+func (nopReporter) EpochStart(EpochPlan)    {}
+func (nopReporter) Batch(int, float64, int) {}
+func (nopReporter) EpochEnd(EpochMetrics)   {}
 
 func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOptions) (*Summary, error) {
 	begin := time.Now()
@@ -225,6 +268,15 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		}
 	} else if dir, err = chooseOutDir(cfg, opts); err != nil {
 		return nil, err
+	}
+	// Cheap refusals come before the data set is loaded.
+	if opts.Resume != "" && exists(filepath.Join(dir, "summary.json")) {
+		return nil, userErr("--resume %s: the run has already finished", dir)
+	}
+	if opts.Resume == "" {
+		if err := createOutDir(dir); err != nil {
+			return nil, err
+		}
 	}
 	d, err := LoadData(cfg, opts.Fetch)
 	if err != nil {
@@ -268,8 +320,8 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		removeOutputs(dir)
 		rep.Logf("resuming %s: it stopped before its first checkpoint, so it starts from the beginning", dir)
 	default:
-		if err := createOutDir(dir, opts.Force); err != nil {
-			return nil, err
+		if opts.Force {
+			removeOutputs(dir)
 		}
 		cfg.Train.OutDir = dir
 		if err := model.WriteFileAtomic(filepath.Join(dir, "config.yaml"), func(w io.Writer) error {
@@ -309,7 +361,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	}
 	var last EpochMetrics
 	t.Hooks = Hooks[T]{
-		EpochStart: func(epoch, start, batches int) { rep.EpochStart(epoch+1, cfg.Train.Epochs, batches, start) },
+		EpochStart: func(epoch, start, batches int) { rep.EpochStart(t.plan(epoch, start, batches)) },
 		Batch:      func(_, batch int, r relax.Result, n int) { rep.Batch(batch, r.Loss/float64(n), n) },
 		Epoch: func(m EpochMetrics, _ *Trainer[T]) error {
 			last = m
@@ -321,8 +373,12 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 			if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
 				return userErr("train.out_dir: writing checkpoint: %v", err)
 			}
-			if t.Best.Epoch == m.Epoch {
-				if err := saveCheckpoint(filepath.Join(ckDir, "best.safetensors"), t.G, t.Opt, meta()); err != nil {
+			// Only a validation-selected epoch is offered as the best: with
+			// no validation split, last.safetensors is the result.
+			if t.Best.Metric == "val_acc" && t.Best.Epoch == m.Epoch {
+				bm := meta()
+				bm.SelectedBy = "val_acc"
+				if err := saveCheckpoint(filepath.Join(ckDir, "best.safetensors"), t.G, t.Opt, bm); err != nil {
 					return userErr("train.out_dir: writing checkpoint: %v", err)
 				}
 			}
@@ -353,7 +409,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		if err := saveCheckpoint(filepath.Join(ckDir, "last.safetensors"), t.G, t.Opt, meta()); err != nil {
 			return userErr("train.out_dir: writing checkpoint on interrupt: %v", err)
 		}
-		rep.Logf("interrupted at epoch %d, batch %d: checkpoint written; continue with: pctrain train --resume %s", t.Pos.Epoch+1, t.Pos.Batch, dir)
+		rep.Noticef("interrupted at epoch %d, batch %d (step %d): checkpoint written; continue with: pctrain train --resume %s", t.Pos.Epoch+1, t.Pos.Batch, t.Pos.Step, dir)
 		return nil
 	}
 	if err := t.Run(ctx); err != nil {
@@ -366,8 +422,18 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	s := &Summary{
 		Method: cfg.Method, DType: cfg.DType, Seed: cfg.Seed, Version: Version, Backend: tensor.Describe(), OutDir: dir,
 		Epochs: t.Pos.Epoch, Steps: t.Pos.Step, FinalTestAcc: last.TestAcc, FinalTestLoss: last.TestLoss,
-		BestTestAcc: t.Best.Test, BestEpoch: t.Best.Epoch, BestSelectedBy: t.Best.Metric,
 		WallSeconds: wallBefore + time.Since(begin).Seconds(), TrainSeconds: trainSecs,
+	}
+	if cfg.Train.MaxSteps > 0 && t.Pos.Step >= cfg.Train.MaxSteps && t.Pos.Step < cfg.Train.Epochs*t.batches() {
+		s.MaxSteps = cfg.Train.MaxSteps
+	}
+	if t.Best.Metric == "val_acc" {
+		acc := t.Best.Test
+		s.BestTestAcc, s.BestEpoch, s.BestSelectedBy = &acc, t.Best.Epoch, t.Best.Metric
+	}
+	// From metrics.jsonl, which holds every epoch of every segment.
+	if s.TestSelectedEpoch, s.TestSelectedTestAcc, err = bestTestEpoch(filepath.Join(dir, "metrics.jsonl")); err != nil {
+		return nil, err
 	}
 	raw, _ := json.MarshalIndent(s, "", "  ")
 	if err := model.WriteFileAtomic(filepath.Join(dir, "summary.json"), func(w io.Writer) error {
@@ -460,6 +526,29 @@ func (r *recorder) write(m EpochMetrics) error {
 func ConfigName(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
+
+// RunName names a run of the config file with --set overrides: the
+// config's name, then each override as key=value, so that
+// `--set data.name=fashion-mnist` on mnist-pc.yaml trains into
+// runs/mnist-pc-data.name=fashion-mnist, not a folder named for MNIST.
+// Characters a shell or file system would trip on become "_"; a name
+// longer than 100 bytes is cut and ends with a hash of the whole.
+func RunName(file string, sets []string) string {
+	name := ConfigName(file)
+	for _, s := range sets {
+		key, val, _ := strings.Cut(s, "=")
+		name += "-" + strings.TrimSpace(key) + "=" + strings.TrimSpace(val)
+	}
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "_"), "_")
+	if len(name) > 100 {
+		sum := sha256.Sum256([]byte(name))
+		name = name[:91] + "-" + hex.EncodeToString(sum[:4])
+	}
+	return name
+}
+
+// unsafeName matches runs of characters kept out of run folder names.
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._=+-]+`)
 
 // ExactnessWarning is the rule's notice for this config (a Z-IL run with
 // zil.gamma ≠ 1 is no longer exact), or "".

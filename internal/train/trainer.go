@@ -123,7 +123,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	if err != nil {
 		return nil, userErr("method: %v", err)
 	}
-	opt, err := optim.New(optim.Settings{Name: cfg.Optim.Name, Momentum: cfg.Optim.Momentum, Nesterov: cfg.Optim.Nesterov, WeightDecay: cfg.Optim.WeightDecay}, g.Params())
+	opt, err := optim.New(optim.Settings{Name: cfg.Optim.Name, Momentum: cfg.Optim.Momentum, Nesterov: cfg.Optim.Nesterov, WeightDecay: cfg.Optim.WeightDecay, Eps: cfg.Optim.Eps}, g.Params())
 	if err != nil {
 		return nil, userErr("optim.name: %v", err)
 	}
@@ -191,6 +191,9 @@ func (u *updater[T]) Update() error {
 	u.n++
 	return t.checkWeights()
 }
+
+// batches is the number of batches of an epoch.
+func (t *Trainer[T]) batches() int { return batchesPerEpoch(t.Data.Train.Len(), t.Cfg.Data.BatchSize) }
 
 func batchesPerEpoch(n, bs int) int { return (n + bs - 1) / bs }
 

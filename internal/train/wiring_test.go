@@ -466,16 +466,62 @@ func TestBestEpochChosenByValidation(t *testing.T) {
 	if bestVal == bestTest {
 		t.Fatalf("the scenario does not separate the choices (both pick epoch %d): %+v", bestVal+1, ms)
 	}
-	if s.BestSelectedBy != "val_acc" || s.BestEpoch != ms[bestVal].Epoch || s.BestTestAcc != ms[bestVal].TestAcc {
-		t.Errorf("best: epoch %d (test acc %g) by %s; want epoch %d (test acc %g) by val_acc (the best test epoch is %d)",
+	if s.BestSelectedBy != "val_acc" || s.BestEpoch != ms[bestVal].Epoch || s.BestTestAcc == nil || *s.BestTestAcc != ms[bestVal].TestAcc {
+		t.Errorf("best: epoch %d (test acc %v) by %s; want epoch %d (test acc %g) by val_acc (the best test epoch is %d)",
 			s.BestEpoch, s.BestTestAcc, s.BestSelectedBy, ms[bestVal].Epoch, ms[bestVal].TestAcc, ms[bestTest].Epoch)
+	}
+	// The epoch of highest test accuracy is reported apart, labelled.
+	if s.TestSelectedEpoch != ms[bestTest].Epoch || s.TestSelectedTestAcc != ms[bestTest].TestAcc {
+		t.Errorf("test-selected: epoch %d (%g), want epoch %d (%g)", s.TestSelectedEpoch, s.TestSelectedTestAcc, ms[bestTest].Epoch, ms[bestTest].TestAcc)
 	}
 	_, meta, err := model.ReadSafetensors(filepath.Join(cfg.Train.OutDir, "checkpoints", "best.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta["epoch"] != strconv.Itoa(ms[bestVal].Epoch) {
-		t.Errorf("best.safetensors is of epoch %s, want %d", meta["epoch"], ms[bestVal].Epoch)
+	if meta["epoch"] != strconv.Itoa(ms[bestVal].Epoch) || meta["selected_by"] != "val_acc" {
+		t.Errorf("best.safetensors is of epoch %s (selected_by %q), want %d by val_acc", meta["epoch"], meta["selected_by"], ms[bestVal].Epoch)
+	}
+}
+
+// Without a validation split nothing is chosen by test accuracy as the
+// model to use: no best.safetensors, no best_* in the summary; the
+// test-selected epoch is reported under its own name.
+func TestNoValidationSplitOffersNoBest(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeWiringNPZ(t, npz, 150, 60, 6, 0.8, 1, 11)
+	cfg := config.Default()
+	cfg.Method, cfg.DType = "bp", "float64"
+	cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 50, Shuffle: true, ValSplit: 0, Normalize: "none"}
+	cfg.Model.Sizes = []int{6, 3}
+	cfg.Optim = config.OptimConfig{Name: "sgd", LR: 0.02, Schedule: "constant"}
+	cfg.Train.Epochs = 6
+	cfg.Train.OutDir = filepath.Join(dir, "run")
+	s, err := Train(context.Background(), &cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Train.OutDir, "checkpoints", "best.safetensors")); err == nil {
+		t.Error("a run without a validation split wrote best.safetensors (chosen by test accuracy)")
+	}
+	raw, err := os.ReadFile(filepath.Join(cfg.Train.OutDir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"best_test_acc"`, `"best_epoch"`, `"best_selected_by"`} {
+		if strings.Contains(string(raw), k) {
+			t.Errorf("summary.json has %s without a validation split: %s", k, raw)
+		}
+	}
+	ms := readMetrics(t, cfg.Train.OutDir)
+	bestTest := 0
+	for i, m := range ms {
+		if m.TestAcc > ms[bestTest].TestAcc {
+			bestTest = i
+		}
+	}
+	if !strings.Contains(string(raw), `"test_selected_test_acc"`) || s.TestSelectedEpoch != ms[bestTest].Epoch {
+		t.Errorf("summary: test-selected epoch %d, want %d: %s", s.TestSelectedEpoch, ms[bestTest].Epoch, raw)
 	}
 }
 
