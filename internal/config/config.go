@@ -29,13 +29,17 @@ type Config struct {
 	// DType is float32 (speed) or float64 (exactness checks).
 	DType string `mapstructure:"dtype" yaml:"dtype"`
 	// Loss is mse (½‖y − mu_L‖², one-hot y) or ce (softmax cross-entropy).
-	Loss  string      `mapstructure:"loss" yaml:"loss"`
-	Data  DataConfig  `mapstructure:"data" yaml:"data"`
-	Model ModelConfig `mapstructure:"model" yaml:"model"`
-	PC    PCConfig    `mapstructure:"pc" yaml:"pc"`
-	ZIL   ZILConfig   `mapstructure:"zil" yaml:"zil"`
-	Optim OptimConfig `mapstructure:"optim" yaml:"optim"`
-	Train TrainConfig `mapstructure:"train" yaml:"train"`
+	Loss string `mapstructure:"loss" yaml:"loss"`
+	// LabelSmoothing ε replaces the one-hot target by (1−ε)·onehot + ε/C
+	// for either loss, for every rule (0 = none, PyTorch's
+	// CrossEntropyLoss(label_smoothing=ε)); in [0, 1).
+	LabelSmoothing float64     `mapstructure:"label_smoothing" yaml:"label_smoothing"`
+	Data           DataConfig  `mapstructure:"data" yaml:"data"`
+	Model          ModelConfig `mapstructure:"model" yaml:"model"`
+	PC             PCConfig    `mapstructure:"pc" yaml:"pc"`
+	ZIL            ZILConfig   `mapstructure:"zil" yaml:"zil"`
+	Optim          OptimConfig `mapstructure:"optim" yaml:"optim"`
+	Train          TrainConfig `mapstructure:"train" yaml:"train"`
 }
 
 // DataConfig selects and prepares the dataset.

@@ -49,6 +49,9 @@ func (c *Config) problems() []problem {
 	}
 	oneOf("dtype", c.DType, []string{"float32", "float64"})
 	oneOf("loss", c.Loss, []string{"ce", "mse"})
+	if !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1) {
+		bad("label_smoothing", "must be in [0, 1) (got %v)", c.LabelSmoothing)
+	}
 	oneOf("data.name", c.Data.Name, []string{"mnist", "fashion-mnist", "cifar10", "npz"})
 	if c.Data.CropPadding < 0 {
 		bad("data.crop_padding", "must be ≥ 0 (got %d)", c.Data.CropPadding)

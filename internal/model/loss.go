@@ -17,29 +17,48 @@ type Loss[T tensor.Float] interface {
 
 // NewLoss returns "mse" (½‖y − mu‖² with one-hot y) or "ce" (softmax
 // cross-entropy).
-func NewLoss[T tensor.Float](name string) (Loss[T], error) {
+func NewLoss[T tensor.Float](name string) (Loss[T], error) { return NewSmoothedLoss[T](name, 0) }
+
+// NewSmoothedLoss is NewLoss with the target smoothed by ε = smoothing:
+// y = (1−ε)·onehot + ε/C (ε = 0 is the plain one-hot target, computed as
+// before).
+func NewSmoothedLoss[T tensor.Float](name string, smoothing float64) (Loss[T], error) {
+	if !(smoothing >= 0 && smoothing < 1) {
+		return nil, fmt.Errorf("label smoothing %v is not in [0, 1)", smoothing)
+	}
 	switch name {
 	case "mse":
-		return MSE[T]{}, nil
+		return MSE[T]{Smoothing: smoothing}, nil
 	case "ce":
-		return CE[T]{}, nil
+		return CE[T]{Smoothing: smoothing}, nil
 	}
 	return nil, fmt.Errorf("unknown loss %q (valid: ce, mse)", name)
 }
 
-// MSE is ℓ = ½‖y − mu‖² with y the one-hot label; eps = y − mu.
-type MSE[T tensor.Float] struct{}
+// target is the smoothed target of class j for label y among c classes.
+func target(j, y, c int, eps float64) float64 {
+	t := eps / float64(c)
+	if j == y {
+		t += 1 - eps
+	}
+	return t
+}
+
+// MSE is ℓ = ½‖y − mu‖² with y the (smoothed) one-hot label; eps = y − mu.
+type MSE[T tensor.Float] struct{ Smoothing float64 }
 
 func (MSE[T]) Name() string { return "mse" }
 
-func (MSE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
+func (l MSE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
 	eps.Resize(mu.Rows, mu.Cols)
 	var sum float64
 	for i := 0; i < mu.Rows; i++ {
 		m, e := mu.Row(i), eps.Row(i)
 		for j, v := range m {
 			y := T(0)
-			if j == labels[i] {
+			if l.Smoothing != 0 {
+				y = T(target(j, labels[i], len(m), l.Smoothing))
+			} else if j == labels[i] {
 				y = 1
 			}
 			e[j] = y - v
@@ -49,12 +68,16 @@ func (MSE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
 	return sum
 }
 
-// CE is ℓ = −log softmax(mu)_y; eps = y − softmax(mu).
-type CE[T tensor.Float] struct{}
+// CE is ℓ = −Σ_j y_j log softmax(mu)_j with y the (smoothed) one-hot
+// label; eps = y − softmax(mu).
+type CE[T tensor.Float] struct{ Smoothing float64 }
 
 func (CE[T]) Name() string { return "ce" }
 
-func (CE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
+func (l CE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
+	if l.Smoothing != 0 {
+		return l.smoothed(eps, mu, labels)
+	}
 	eps.Resize(mu.Rows, mu.Cols)
 	var sum float64
 	for i := 0; i < mu.Rows; i++ {
@@ -81,6 +104,31 @@ func (CE[T]) OutputError(eps, mu *Mat[T], labels []int) float64 {
 			e[j] = T(-p)
 		}
 		sum += mx + math.Log(z) - float64(m[labels[i]])
+	}
+	return sum
+}
+
+// smoothed is OutputError with smoothed targets: ℓ = log z + max −
+// Σ_j y_j mu_j (Σ_j y_j = 1), eps_j = y_j − p_j.
+func (l CE[T]) smoothed(eps, mu *Mat[T], labels []int) float64 {
+	eps.Resize(mu.Rows, mu.Cols)
+	var sum float64
+	for i := 0; i < mu.Rows; i++ {
+		m, e := mu.Row(i), eps.Row(i)
+		mx := float64(m[0])
+		for _, v := range m[1:] {
+			mx = math.Max(mx, float64(v))
+		}
+		var z float64
+		for _, v := range m {
+			z += math.Exp(float64(v) - mx)
+		}
+		sum += mx + math.Log(z)
+		for j, v := range m {
+			y := target(j, labels[i], len(m), l.Smoothing)
+			e[j] = T(y - math.Exp(float64(v)-mx)/z)
+			sum -= y * float64(v)
+		}
 	}
 	return sum
 }

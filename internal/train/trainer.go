@@ -115,7 +115,7 @@ func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error
 }
 
 func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T]) (*Trainer[T], error) {
-	loss, err := model.NewLoss[T](cfg.Loss)
+	loss, err := model.NewSmoothedLoss[T](cfg.Loss, cfg.LabelSmoothing)
 	if err != nil {
 		return nil, userErr("loss: %v", err)
 	}
