@@ -30,8 +30,8 @@ func newSweepCommand(g *globals) *cobra.Command {
 		Short: "Train every combination of settings over several seeds and rank them",
 		Long: `Run every combination of the --grid values (each read as YAML, like --set) for --seeds seeds
 (the config's seed, seed+1, …), one run directory each under --out, then write
-leaderboard.csv and leaderboard.md: per combination, mean ± std over seeds of the final test
-accuracy, the validation-selected test accuracy (with data.val_split > 0, the default) and the
+leaderboard.csv and leaderboard.md: per combination, mean ± std over seeds of the best
+validation accuracy (the rank, when every run has a validation split), the final test accuracy, the validation-selected test accuracy (with data.val_split > 0, the default) and the
 test-selected test accuracy (the best epoch by test accuracy), kept apart and labelled because
 the last is optimistic.
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/csv"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -47,10 +49,21 @@ func TestSweepShardsEqualUnsharded(t *testing.T) {
 	if err != nil || len(rows) != 5 {
 		t.Fatalf("leaderboard: %v; want a header and 4 combinations:\n%s", err, a)
 	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	prev := math.Inf(1)
 	for _, f := range rows[1:] {
-		if f[1] != "2" || f[6] != "2" {
+		if f[col["seeds"]] != "2" || f[col["val_selected_seeds"]] != "2" {
 			t.Errorf("row %q: want 2 seeds, each with a validation-selected accuracy", f)
 		}
+		// Ranked by validation accuracy, never by a test figure.
+		v, err := strconv.ParseFloat(f[col["best_val_acc_mean"]], 64)
+		if err != nil || v > prev {
+			t.Errorf("row %q: best_val_acc_mean %q not in descending order after %v", f, f[col["best_val_acc_mean"]], prev)
+		}
+		prev = v
 	}
 	// Each shard ran half of the 8 runs.
 	for _, s := range []string{"shard0", "shard1"} {

@@ -235,8 +235,9 @@ type LeaderRow struct {
 	// Final is the test accuracy after the last epoch; ValSelected the
 	// test accuracy of the epoch with the best validation accuracy (runs
 	// with a validation split only); Best the highest test accuracy of any
-	// epoch, test-selected, which is optimistic and kept apart.
-	Final, ValSelected, Best Stat
+	// epoch, test-selected, which is optimistic and kept apart. Val is the
+	// best validation accuracy of any epoch: the figure a search ranks by.
+	Final, ValSelected, Best, Val Stat
 }
 
 // Stat is a mean and sample standard deviation over seeds.
@@ -279,7 +280,7 @@ func collect(dir, source string, allowEmpty bool) (*Leaderboard, error) {
 	if err != nil {
 		return nil, userErr("%s %s: %v", source, dir, unwrapPathErr(err))
 	}
-	type acc struct{ final, val, best []float64 }
+	type acc struct{ final, val, best, valAcc []float64 }
 	groups := map[string]*acc{}
 	for _, e := range entries {
 		run := filepath.Join(dir, e.Name())
@@ -314,6 +315,11 @@ func collect(dir, source string, allowEmpty bool) (*Leaderboard, error) {
 			return nil, err
 		}
 		g.best = append(g.best, best)
+		if v, ok, err := bestValAcc(filepath.Join(run, "metrics.jsonl")); err != nil {
+			return nil, err
+		} else if ok {
+			g.valAcc = append(g.valAcc, v)
+		}
 	}
 	if len(groups) == 0 && !allowEmpty {
 		return nil, userErr("%s %s: no finished sweep runs there (folders holding summary.json and sweep.json)", source, dir)
@@ -321,11 +327,24 @@ func collect(dir, source string, allowEmpty bool) (*Leaderboard, error) {
 	lb := &Leaderboard{}
 	for combo, g := range groups {
 		lb.Rows = append(lb.Rows, LeaderRow{Combo: combo, Seeds: len(g.final),
-			Final: stat(g.final), ValSelected: stat(g.val), Best: stat(g.best)})
+			Final: stat(g.final), ValSelected: stat(g.val), Best: stat(g.best), Val: stat(g.valAcc)})
+	}
+	// Rank by validation accuracy when every combination has it (a search
+	// on a validation split: the test set plays no part in the order),
+	// else by final test accuracy.
+	byVal := len(lb.Rows) > 0
+	for _, r := range lb.Rows {
+		byVal = byVal && r.Val.N == r.Seeds
+	}
+	key := func(r LeaderRow) float64 {
+		if byVal {
+			return r.Val.Mean
+		}
+		return r.Final.Mean
 	}
 	sort.Slice(lb.Rows, func(i, j int) bool {
-		if lb.Rows[i].Final.Mean != lb.Rows[j].Final.Mean {
-			return lb.Rows[i].Final.Mean > lb.Rows[j].Final.Mean
+		if a, b := key(lb.Rows[i]), key(lb.Rows[j]); a != b {
+			return a > b
 		}
 		return lb.Rows[i].Combo < lb.Rows[j].Combo
 	})
@@ -336,6 +355,32 @@ func collect(dir, source string, allowEmpty bool) (*Leaderboard, error) {
 		return nil, userErr("%v", err)
 	}
 	return lb, nil
+}
+
+// bestValAcc reads a run's metrics.jsonl and returns the highest
+// validation accuracy of any epoch, and whether the run had a validation
+// split.
+func bestValAcc(path string) (float64, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false, userErr("%v", unwrapPathErr(err))
+	}
+	defer f.Close()
+	best, ok := math.Inf(-1), false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var m struct {
+			ValAcc *float64 `json:"val_acc"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return 0, false, userErr("%s: %v", path, err)
+		}
+		if m.ValAcc != nil {
+			best, ok = math.Max(best, *m.ValAcc), true
+		}
+	}
+	return best, ok, sc.Err()
 }
 
 // bestTestEpoch reads a run's metrics.jsonl and returns the epoch of
@@ -370,14 +415,18 @@ func bestTestEpoch(path string) (int, float64, error) {
 
 func (lb *Leaderboard) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"combo", "seeds", "final_test_acc_mean", "final_test_acc_std", "val_selected_test_acc_mean", "val_selected_test_acc_std", "val_selected_seeds", "test_selected_test_acc_mean", "test_selected_test_acc_std"})
+	cw.Write([]string{"combo", "seeds", "best_val_acc_mean", "best_val_acc_std", "final_test_acc_mean", "final_test_acc_std", "val_selected_test_acc_mean", "val_selected_test_acc_std", "val_selected_seeds", "test_selected_test_acc_mean", "test_selected_test_acc_std"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for _, r := range lb.Rows {
 		val := []string{"", "", "0"}
 		if r.ValSelected.N > 0 {
 			val = []string{f(r.ValSelected.Mean), f(r.ValSelected.Std), strconv.Itoa(r.ValSelected.N)}
 		}
-		cw.Write(append(append([]string{r.Combo, strconv.Itoa(r.Seeds), f(r.Final.Mean), f(r.Final.Std)}, val...), f(r.Best.Mean), f(r.Best.Std)))
+		bv := []string{"", ""}
+		if r.Val.N > 0 {
+			bv = []string{f(r.Val.Mean), f(r.Val.Std)}
+		}
+		cw.Write(append(append(append([]string{r.Combo, strconv.Itoa(r.Seeds)}, bv...), f(r.Final.Mean), f(r.Final.Std)), append(val, f(r.Best.Mean), f(r.Best.Std))...))
 	}
 	cw.Flush()
 	return cw.Error()
@@ -391,15 +440,15 @@ func (lb *Leaderboard) WriteMarkdown(w io.Writer) error {
 		}
 		return fmt.Sprintf("%.2f ± %.2f", 100*s.Mean, 100*s.Std)
 	}
-	fmt.Fprintln(w, "| settings | seeds | final test acc (%) | val-selected test acc (%) | test-selected test acc (%, optimistic) |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| settings | seeds | best val acc (%) | final test acc (%) | val-selected test acc (%) | test-selected test acc (%, optimistic) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range lb.Rows {
 		c := r.Combo
 		if c == "" {
 			c = "(base config)"
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", c, r.Seeds, pct(r.Final), pct(r.ValSelected), pct(r.Best))
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", c, r.Seeds, pct(r.Val), pct(r.Final), pct(r.ValSelected), pct(r.Best))
 	}
-	_, err := fmt.Fprintln(w, "\nmean ± sample standard deviation over seeds; \"final\" is the last epoch, \"val-selected\" the epoch with the best validation accuracy, \"test-selected\" the highest test accuracy of any epoch, chosen on the test set itself and so optimistic: not a result.")
+	_, err := fmt.Fprintln(w, "\nmean ± sample standard deviation over seeds, ranked by the best validation accuracy of any epoch when every run had a validation split (else by final test accuracy); \"final\" is the last epoch, \"val-selected\" the epoch with the best validation accuracy, \"test-selected\" the highest test accuracy of any epoch, chosen on the test set itself and so optimistic: not a result.")
 	return err
 }
