@@ -99,7 +99,7 @@ func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
-	if err := g.Init(rngFor(cfg.Seed, streamInit), cfg.Model.Init); err != nil {
+	if err := g.Init(rngFor(cfg.Seed, streamInit), InitName(cfg)); err != nil {
 		return nil, userErr("model.init: %v", err)
 	}
 	if cfg.Model.InitFrom != "" {
