@@ -107,3 +107,22 @@ func (g *Graph[T]) Scalings() []*Scale[T] {
 	}
 	return s
 }
+
+// ShareScalings makes g use src's Scale layers (the same constants; a copy
+// of a graph working on part of a batch sees the scalings a checkpoint
+// restores into src). Call it before building workspaces of g.
+func (g *Graph[T]) ShareScalings(src *Graph[T]) {
+	from := src.Scalings()
+	k := 0
+	for _, vx := range g.Vertices {
+		chains := append(append([][]Layer[T]{}, vx.Pre...), vx.Layers)
+		for _, c := range chains {
+			for i, l := range c {
+				if _, ok := l.(*Scale[T]); ok && k < len(from) {
+					c[i] = from[k]
+					k++
+				}
+			}
+		}
+	}
+}

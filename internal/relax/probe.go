@@ -33,6 +33,7 @@ type Probe[T tensor.Float] struct {
 	epc       *EPC[T]
 	z0, u, hu []*Mat[T]
 	gp        []*Mat[T]
+	pcg       *rand.PCG
 	rng       *rand.Rand
 }
 
@@ -40,8 +41,10 @@ type Probe[T tensor.Float] struct {
 func NewProbe[T tensor.Float](st *State[T]) *Probe[T] {
 	own := NewState(st.G, st.Loss)
 	n := len(st.G.Vertices)
-	return &Probe[T]{il: NewIL(own), epc: NewEPC(own), z0: newMats[T](n), u: newMats[T](n), hu: newMats[T](n),
-		gp: newMats[T](n), rng: rand.New(rand.NewPCG(0x9e3779b9, 0x7f4a7c15))}
+	p := &Probe[T]{il: NewIL(own), epc: NewEPC(own), z0: newMats[T](n), u: newMats[T](n), hu: newMats[T](n),
+		gp: newMats[T](n), pcg: rand.NewPCG(0, 0)}
+	p.rng = rand.New(p.pcg)
+	return p
 }
 
 func (p *Probe[T]) h() float64 {
@@ -78,6 +81,10 @@ func (p *Probe[T]) EPC(in *Mat[T], labels []int) float64 {
 func (p *Probe[T]) run(z []*Mat[T], grad func()) float64 {
 	st := p.il.State
 	out := st.G.Output()
+	// The same start on every call: a probe's result depends only on the
+	// batch and the weights (a resumed run records what an uninterrupted
+	// one does).
+	p.pcg.Seed(0x9e3779b9, 0x7f4a7c15)
 	random := func() {
 		for v := 1; v < out; v++ {
 			p.u[v].Resize(z[v].Rows, z[v].Cols)

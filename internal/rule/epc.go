@@ -47,6 +47,15 @@ type epc[T tensor.Float] struct {
 	p     *relax.EPC[T]
 	cfg   *config.Config
 	trace *[]float64
+	probe *relax.Probe[T]
+}
+
+// Stability probes ∂²E/∂e² at e = 0 for the batch.
+func (r *epc[T]) Stability(b *Batch[T]) (Stability, bool) {
+	if r.probe == nil {
+		r.probe = relax.NewProbe(r.p.State)
+	}
+	return Stability{Eta: r.cfg.PC.XLR, Momentum: r.cfg.PC.XMomentum, LambdaMax: r.probe.EPC(b.X, b.Labels)}, true
 }
 
 func newEPC[T tensor.Float](env Env[T]) (Rule[T], error) {
@@ -67,4 +76,7 @@ func (r *epc[T]) Step(ctx context.Context, b *Batch[T], u Updater) (relax.Result
 }
 
 var _ Tracer = (*epc[float64])(nil)
+var _ Prober[float64] = (*epc[float64])(nil)
+var _ Prober[float64] = (*pc[float64])(nil)
+var _ Prober[float64] = (*ipc[float64])(nil)
 var _ Valuer[float64] = (*epc[float64])(nil)
