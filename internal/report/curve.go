@@ -162,7 +162,7 @@ func WriteCurveTable(w io.Writer, curves []Curve, x string) error {
 			cell := " — |"
 			for i, cx := range c.X {
 				if cx == v {
-					cell = fmt.Sprintf(" %.2f %% (%.0f s/epoch, %d seed(s)) |", 100*c.Acc[i], c.SecPerEpoch[i], c.Seeds[i])
+					cell = fmt.Sprintf(" %.2f %% (%.1f s/epoch, %d seed(s)) |", 100*c.Acc[i], c.SecPerEpoch[i], c.Seeds[i])
 				}
 			}
 			fmt.Fprint(w, cell)

@@ -48,7 +48,7 @@ func TestReadCurvesGroupsBySettings(t *testing.T) {
 	if err := WriteCurveTable(&tab, curves, "model.depth"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(tab.String(), "| 16 | 85.00 % (10 s/epoch, 2 seed(s)) | — |") {
+	if !strings.Contains(tab.String(), "| 16 | 85.00 % (10.0 s/epoch, 2 seed(s)) | — |") {
 		t.Errorf("table:\n%s", tab.String())
 	}
 	if err := PlotCurves(&png, curves, "model.depth"); err != nil || !bytes.HasPrefix(png.Bytes(), []byte("\x89PNG")) {
