@@ -92,18 +92,19 @@ func completeSet(_ *cobra.Command, _ []string, toComplete string) ([]string, cob
 		return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 	}
 	values := map[string][]string{
-		"method":           rule.Names(),
-		"data.name":        {"mnist", "fashion-mnist", "cifar10", "npz"},
-		"dtype":            {"float32", "float64"},
-		"loss":             {"ce", "mse"},
-		"pc.nudging":       config.NudgingModes,
-		"zil.schedule":     {"sequential", "parallel"},
-		"model.type":       {"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp"},
-		"data.normalize":   {"auto", "none", "scale", "standard"},
-		"optim.schedule":   optim.ScheduleNames(),
-		"optim.name":       optim.Names(),
-		"model.init":       model.InitNames(),
-		"model.activation": model.ActivationNames(),
+		"method":                 rule.Names(),
+		"data.name":              {"mnist", "fashion-mnist", "cifar10", "npz"},
+		"dtype":                  {"float32", "float64"},
+		"loss":                   {"ce", "mse"},
+		"pc.nudging":             config.NudgingModes,
+		"zil.schedule":           {"sequential", "parallel"},
+		"model.type":             {"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp", "skipmlp"},
+		"model.parameterization": {"standard", "mupc"},
+		"data.normalize":         {"auto", "none", "scale", "standard"},
+		"optim.schedule":         optim.ScheduleNames(),
+		"optim.name":             optim.Names(),
+		"model.init":             model.InitNames(),
+		"model.activation":       model.ActivationNames(),
 	}[key]
 	var out []string
 	for _, v := range values {

@@ -15,10 +15,12 @@ import (
 // overrides on tiny.yaml (20 inputs, 3 classes); the graph has a skip, a
 // product and tied weights.
 var cliModels = map[string][]string{
-	"mlp":    {"model.sizes=[20,12,12,3]"},
-	"resmlp": {"model.type=resmlp", "model.hidden=10", "model.blocks=2"},
-	"rnn":    {"model.type=rnn", "model.hidden=8", "model.steps=4"},
-	"lstm":   {"model.type=lstm", "model.hidden=6", "model.steps=4"},
+	"mlp":          {"model.sizes=[20,12,12,3]"},
+	"resmlp":       {"model.type=resmlp", "model.hidden=10", "model.blocks=2"},
+	"rnn":          {"model.type=rnn", "model.hidden=8", "model.steps=4"},
+	"skipmlp":      {"model.type=skipmlp", "model.hidden=8", "model.depth=4"},
+	"skipmlp-mupc": {"model.type=skipmlp", "model.hidden=8", "model.depth=4", "model.parameterization=mupc"},
+	"lstm":         {"model.type=lstm", "model.hidden=6", "model.steps=4"},
 	"graph": {"model.type=graph", `model.vertices=[{name: a, op: dense, in: ["input[0:10]"], out: 8},
 		{name: b, op: dense, in: ["input[10:20]"], out: 8}, {name: c, op: mul, in: [a, b], act: tanh},
 		{name: d, op: dense, in: [c], out: 8, act: gelu}, {name: e, op: dense, in: [d], out: 8, act: sigmoid, share: d},

@@ -77,7 +77,9 @@ type DataConfig struct {
 type ModelConfig struct {
 	// Type is mlp (Sizes), cnn (Layers), vgg5 (PCX's VGG-5), graph
 	// (Vertices), rnn or lstm (many-to-one over Steps slices of the input,
-	// Hidden units) or resmlp (a residual MLP: Hidden wide, Blocks blocks).
+	// Hidden units), resmlp (a residual MLP: Hidden wide, Blocks blocks) or
+	// skipmlp (μPC's residual MLP: Depth hidden layers of Hidden units,
+	// a one-level skip at every hidden layer but the first, no biases).
 	Type string `mapstructure:"type" yaml:"type"`
 	// Sizes are the widths from input to output, e.g. [784, 128, 10]
 	// (mlp).
@@ -98,12 +100,18 @@ type ModelConfig struct {
 	// ops: dense, conv, act, add, concat, mul, identity, flatten, maxpool,
 	// avgpool. Parameters are {name}.weight / {name}.bias.
 	Vertices []map[string]any `mapstructure:"vertices" yaml:"vertices"`
-	// Hidden is the width of rnn, lstm and resmlp models.
+	// Hidden is the width of rnn, lstm, resmlp and skipmlp models.
 	Hidden int `mapstructure:"hidden" yaml:"hidden"`
 	// Steps is the number of time steps of rnn and lstm models.
 	Steps int `mapstructure:"steps" yaml:"steps"`
 	// Blocks is the number of residual blocks of a resmlp.
 	Blocks int `mapstructure:"blocks" yaml:"blocks"`
+	// Depth is the number of hidden layers of a skipmlp.
+	Depth int `mapstructure:"depth" yaml:"depth"`
+	// Parameterization of a skipmlp: standard (every scaling 1, weights
+	// from Init) or mupc (RULES.md §4: forward scalings a_in = 1/√D,
+	// a_h = 1/√(N·H), a_out = 1/N and N(0, 1) weights; Init is not used).
+	Parameterization string `mapstructure:"parameterization" yaml:"parameterization"`
 	// Activation of hidden values: relu, tanh, sigmoid, gelu, leaky-relu
 	// or linear.
 	Activation string `mapstructure:"activation" yaml:"activation"`
@@ -203,7 +211,7 @@ func Default() Config {
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
 		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, ValSplit: DefaultValSplit, Normalize: "auto"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
-			Hidden: 128, Steps: 28, Blocks: 2, Activation: "gelu", Bias: true, Init: "default"},
+			Hidden: 128, Steps: 28, Blocks: 2, Depth: 8, Parameterization: "standard", Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},

@@ -66,7 +66,7 @@ func (c *Config) problems() []problem {
 		bad("data.val_split", "must be in [0, 1) (got %g)", c.Data.ValSplit)
 	}
 	oneOf("data.normalize", c.Data.Normalize, []string{"auto", "none", "scale", "standard"})
-	oneOf("model.type", c.Model.Type, []string{"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp"})
+	oneOf("model.type", c.Model.Type, []string{"mlp", "cnn", "vgg5", "graph", "rnn", "lstm", "resmlp", "skipmlp"})
 	if len(c.Model.Vertices) > 0 && c.Model.Type != "graph" {
 		bad("model.vertices", "is for model.type graph")
 	}
@@ -75,6 +75,13 @@ func (c *Config) problems() []problem {
 	}
 	if c.Model.Steps < 1 {
 		bad("model.steps", "must be ≥ 1 (got %d)", c.Model.Steps)
+	}
+	if c.Model.Depth < 1 {
+		bad("model.depth", "must be ≥ 1 (got %d)", c.Model.Depth)
+	}
+	oneOf("model.parameterization", c.Model.Parameterization, []string{"standard", "mupc"})
+	if c.Model.Parameterization == "mupc" && c.Model.Type != "skipmlp" {
+		bad("model.parameterization", "mupc is for model.type skipmlp (got model.type %s)", c.Model.Type)
 	}
 	if c.Model.Blocks < 0 {
 		bad("model.blocks", "must be ≥ 0 (got %d)", c.Model.Blocks)

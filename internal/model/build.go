@@ -81,6 +81,13 @@ var initializers = map[string]Initializer{
 			normal(rng, p, math.Sqrt(2/float64(in+out)))
 		}
 	},
+	// standard-normal draws weights from N(0, 1) (μPC, RULES.md §4);
+	// biases stay 0.
+	"standard-normal": func(rng *rand.Rand, p []float64, _, _ int, bias bool) {
+		if !bias {
+			normal(rng, p, 1)
+		}
+	},
 	"kaiming-uniform": func(rng *rand.Rand, p []float64, in, _ int, bias bool) {
 		if !bias {
 			uniform(rng, p, math.Sqrt(6/float64(in)))

@@ -202,3 +202,20 @@ func TestZILEqualsBPConvResidual(t *testing.T) {
 	}
 	checkExact(t, "conv residual", g, "ce", nil, rand.New(rand.NewPCG(71, 72)), 3)
 }
+
+// μPC's skip MLP (RULES.md §4): the skip is within one level, so no
+// identity vertex is inserted and Z-IL is exact as on any levelled graph,
+// with the forward scalings a_in, a_h, a_out in the graph (mupc) or 1
+// (standard).
+func TestZILEqualsBPSkipMLP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(57, 58))
+	for _, p := range []model.Parameterization{model.StandardParam, model.MuPCParam} {
+		for _, lossName := range []string{"mse", "ce"} {
+			g, err := model.NewSkipMLP[float64](7, 6, 5, 4, "gelu", p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, fmt.Sprintf("skipmlp param %d %s", p, lossName), g, lossName, nil, rng, 4)
+		}
+	}
+}

@@ -102,6 +102,18 @@ type ilPhases[T tensor.Float] struct {
 	il, second *relax.IL[T]
 	s          relax.ILSettings
 	nudge      nudging
+	probe      *relax.Probe[T] // built on the first Stability
+}
+
+// Stability probes ∂²F_β/∂x² at the batch's C1 state (β of the first
+// phase: centred nudging's +|β|).
+func (p *ilPhases[T]) Stability(b *Batch[T]) (Stability, bool) {
+	if p.probe == nil {
+		p.probe = relax.NewProbe(p.il.State)
+	}
+	var buf [2]float64
+	beta := p.nudge.betas(b.Seed, &buf)[0]
+	return Stability{Eta: p.s.LR, Momentum: p.s.Momentum, LambdaMax: p.probe.IL(b.X, b.Labels, beta)}, true
 }
 
 func newILPhases[T tensor.Float](env Env[T]) ilPhases[T] {

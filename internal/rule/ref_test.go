@@ -255,3 +255,78 @@ func flatGrads(gW, gb [][]float64) [][]float64 {
 	}
 	return out
 }
+
+// refEPC is one batch of ePC (RULES.md §3) on the refNet, from the page
+// alone: errors e_l (hidden l) start at 0; states s_0 = x, s_l =
+// mu_l(s_{l−1}) + e_l; each step e ← e − η·v with v ← m·v + (e + ∂ℓ/∂s),
+// the adjoint by the chain rule through tanh; then IL's gradient at x = s
+// (eps_l = e_l, eps_L = y − softmax(mu_L)).
+func (n *refNet) refEPC(X [][]float64, y []int, steps int, lr, m float64) (gW, gb [][]float64) {
+	L := len(n.sizes) - 1
+	st := &refState{beta: 1, x: make([][][]float64, L)}
+	e := make([][][]float64, L)
+	vel := make([][][]float64, L)
+	for l := 1; l < L; l++ {
+		for range X {
+			e[l] = append(e[l], make([]float64, n.sizes[l]))
+			vel[l] = append(vel[l], make([]float64, n.sizes[l]))
+		}
+	}
+	states := func() {
+		st.x[0] = X
+		for l := 1; l < L; l++ {
+			st.x[l] = make([][]float64, len(X))
+			for b := range X {
+				s := n.mu(l-1, st.x[l-1][b])
+				for i := range s {
+					s[i] += e[l][b][i]
+				}
+				st.x[l][b] = s
+			}
+		}
+	}
+	for t := 0; t < steps; t++ {
+		states()
+		for b := range X {
+			d := softmax(n.mu(L-1, st.x[L-1][b]))
+			d[y[b]]--
+			for l := L - 1; l >= 1; l-- {
+				dl := make([]float64, n.sizes[l])
+				for i := range dl {
+					var back float64
+					for o, v := range d {
+						back += v * n.W[l][o*n.sizes[l]+i]
+					}
+					th := math.Tanh(st.x[l][b][i])
+					dl[i] = (1 - th*th) * back
+				}
+				for i := range dl {
+					g := e[l][b][i] + dl[i]
+					vel[l][b][i] = m*vel[l][b][i] + g
+				}
+				d = dl
+			}
+		}
+		for l := 1; l < L; l++ {
+			for b := range X {
+				for i := range e[l][b] {
+					e[l][b][i] -= lr * vel[l][b][i]
+				}
+			}
+		}
+	}
+	states()
+	eps := make([][][]float64, L+1)
+	for l := 1; l < L; l++ {
+		eps[l] = e[l]
+	}
+	for b := range X {
+		p := softmax(n.mu(L-1, st.x[L-1][b]))
+		for i := range p {
+			p[i] = -p[i]
+		}
+		p[y[b]]++
+		eps[L] = append(eps[L], p)
+	}
+	return n.grads(st, eps, 1)
+}

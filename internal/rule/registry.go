@@ -9,4 +9,5 @@ var registry = []*Info{
 	zilInfo,
 	faZILInfo,
 	ipcInfo,
+	epcInfo,
 }

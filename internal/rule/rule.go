@@ -53,6 +53,21 @@ type Tracer interface{ Trace(tr *[]float64) }
 // Step (input first).
 type Valuer[T tensor.Float] interface{ Values() []*tensor.Mat[T] }
 
+// Stability is the probe of RULES.md §6 at one batch: the inference
+// dynamics (of x in IL, of e in ePC) are a descent with step Eta and
+// momentum Momentum on an energy whose Hessian in those variables has
+// largest eigenvalue LambdaMax, at the start of inference at the current
+// weights.
+type Stability struct {
+	Eta, Momentum, LambdaMax float64
+}
+
+// Prober is a rule whose inference can be probed for stability; ok is
+// false when it has no such inference.
+type Prober[T tensor.Float] interface {
+	Stability(b *Batch[T]) (s Stability, ok bool)
+}
+
 // Env is what a rule's constructor is handed.
 type Env[T tensor.Float] struct {
 	Cfg  *config.Config

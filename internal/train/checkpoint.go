@@ -104,6 +104,9 @@ func saveCheckpoint[T tensor.Float](path string, g *model.Graph[T], opt *optim.O
 	if opt != nil {
 		meta["optim_step"] = strconv.Itoa(opt.StepCount)
 	}
+	if sc := g.Scalings(); len(sc) > 0 {
+		meta["scalings"] = string(scalingsJSON(sc))
+	}
 	return model.WriteFileAtomic(path, func(w io.Writer) error {
 		return model.EncodeSafetensors(w, ts, meta)
 	})
@@ -200,6 +203,9 @@ func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
 			p.Value.Data[i] = T(v)
 		}
 	}
+	if err := loadScalings(c, g); err != nil {
+		return err
+	}
 	var extra []string
 	for name := range c.Tensors {
 		if !names[name] && !strings.HasPrefix(name, "optim.") {
@@ -209,6 +215,44 @@ func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
 	if len(extra) > 0 {
 		slices.Sort(extra)
 		return userErr("checkpoint %s: tensor %q is not in the model (a checkpoint of another architecture?)", c.Path, extra[0])
+	}
+	return nil
+}
+
+// scalingsJSON is the "scalings" metadata: every Scale layer's constant by
+// name (μPC's a_in, a_h.{l}, a_out), so that eval and resume rebuild the
+// function that was trained even if the formula that chose them changes.
+func scalingsJSON[T tensor.Float](sc []*model.Scale[T]) []byte {
+	m := map[string]float64{}
+	for _, s := range sc {
+		m[s.Name] = s.A
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// loadScalings sets g's Scale constants from the checkpoint's "scalings"
+// metadata, when it has one; each must name a Scale layer of g and every
+// Scale layer of g must be named.
+func loadScalings[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
+	raw, ok := c.Meta["scalings"]
+	if !ok {
+		return nil
+	}
+	var m map[string]float64
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return userErr("checkpoint %s: bad scalings metadata", c.Path)
+	}
+	sc := g.Scalings()
+	if len(sc) != len(m) {
+		return userErr("checkpoint %s: %d forward scalings, the model has %d (a checkpoint of another architecture?)", c.Path, len(m), len(sc))
+	}
+	for _, s := range sc {
+		a, ok := m[s.Name]
+		if !ok {
+			return userErr("checkpoint %s: no forward scaling %q (a checkpoint of another architecture?)", c.Path, s.Name)
+		}
+		s.A = a
 	}
 	return nil
 }

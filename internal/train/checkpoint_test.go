@@ -1,9 +1,11 @@
 package train
 
 import (
+	"github.com/pctrain/pctrain/internal/tensor"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,9 +30,13 @@ func modelConfigs() map[string]func(*config.Config) {
 				{"name": "out", "op": "dense", "in": []any{"h2", "h"}, "out": 3, "act": "tanh"},
 			}
 		},
-		"rnn":    func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 3, 4 },
-		"lstm":   func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "lstm", 3, 4 },
-		"resmlp": func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Blocks = "resmlp", 4, 2 },
+		"rnn":     func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 3, 4 },
+		"lstm":    func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "lstm", 3, 4 },
+		"resmlp":  func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Blocks = "resmlp", 4, 2 },
+		"skipmlp": func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 4, 3 },
+		"skipmlp-mupc": func(c *config.Config) {
+			c.Model.Type, c.Model.Hidden, c.Model.Depth, c.Model.Parameterization = "skipmlp", 4, 3, "mupc"
+		},
 	}
 }
 
@@ -100,5 +106,60 @@ func TestCheckpointLoadsEveryModelType(t *testing.T) {
 				t.Errorf("checkpoint with an extra tensor: err = %v, want a user error naming zz.weight", err)
 			}
 		})
+	}
+}
+
+// A skipmlp's forward scalings travel in the checkpoint's metadata: a
+// μPC checkpoint loaded into a graph built with other scalings (standard's
+// 1s) restores μPC's constants, so the loaded model computes the trained
+// function; metadata naming a scaling the model lacks is refused.
+func TestCheckpointRestoresScalings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Model.Type, cfg.Model.Hidden, cfg.Model.Depth, cfg.Model.Parameterization = "skipmlp", 4, 3, "mupc"
+	src, err := BuildModel[float64](&cfg, []int{16}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Init(rand.New(rand.NewPCG(1, 1)), InitName(&cfg)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "mupc.safetensors")
+	if err := saveCheckpoint(path, src, nil, checkpointMeta{Config: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+	std := cfg
+	std.Model.Parameterization = "standard"
+	dst, err := BuildModel[float64](&std, []int{16}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := readCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ck.loadWeights(dst); err != nil {
+		t.Fatal(err)
+	}
+	want := src.Scalings()
+	for i, s := range dst.Scalings() {
+		if s.Name != want[i].Name || s.A != want[i].A {
+			t.Errorf("scaling %s = %v after loading, the checkpoint's %s is %v", s.Name, s.A, want[i].Name, want[i].A)
+		}
+	}
+	if want[0].A != 0.25 { // a_in = 1/√16
+		t.Errorf("a_in = %v, want 1/√16", want[0].A)
+	}
+	x := tensor.New[float64](2, 16)
+	for i := range x.Data {
+		x.Data[i] = float64(i%7) - 3
+	}
+	a := slices.Clone(src.Forward(model.NewWorkspace(src), x).Data)
+	if b := dst.Forward(model.NewWorkspace(dst), x).Data; !slices.Equal(a, b) {
+		t.Errorf("loaded model computes %v, the saved one %v", b, a)
+	}
+	ck.Meta["scalings"] = `{"a_in": 0.25, "a_x": 1, "a_h.2": 1, "a_h.3": 1}`
+	if err := ck.loadWeights(dst); err == nil || !strings.Contains(err.Error(), "a_out") {
+		t.Errorf("metadata without a_out: err = %v, want one naming it", err)
 	}
 }

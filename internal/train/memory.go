@@ -87,6 +87,14 @@ func modelFootprint(cfg *config.Config, shape []int, classes int) (f footprint, 
 		dense(h, k)
 		f.outputs = 0
 		return f, true
+	case "skipmlp":
+		dense(n, h)
+		for range cfg.Model.Depth - 1 {
+			dense(h, h)
+		}
+		dense(h, k)
+		f.outputs = 0
+		return f, true
 	case "cnn", "vgg5":
 		specs := model.VGG5(cfg.Model.Activation, classes)
 		if cfg.Model.Type == "cnn" {

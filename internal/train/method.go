@@ -45,6 +45,12 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 		g, err = model.NewLSTM[T](n, cfg.Model.Steps, cfg.Model.Hidden, classes, cfg.Model.Bias)
 	case "resmlp":
 		g, err = model.NewResMLP[T](n, cfg.Model.Hidden, cfg.Model.Blocks, classes, cfg.Model.Activation, cfg.Model.Bias)
+	case "skipmlp":
+		p, perr := model.ParseParameterization(cfg.Model.Parameterization)
+		if perr != nil {
+			return nil, fmt.Errorf("model.parameterization: %v", perr)
+		}
+		g, err = model.NewSkipMLP[T](n, cfg.Model.Hidden, cfg.Model.Depth, classes, cfg.Model.Activation, p)
 	case "cnn", "vgg5":
 		specs := model.VGG5(cfg.Model.Activation, classes)
 		if cfg.Model.Type == "cnn" {
@@ -70,6 +76,15 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 		return nil, fmt.Errorf("model: the output has %d units but the data has %d classes", out, classes)
 	}
 	return g, nil
+}
+
+// InitName is the initialiser cfg's model is drawn with: model.init, or
+// N(0, 1) under model.parameterization mupc (RULES.md §4).
+func InitName(cfg *config.Config) string {
+	if cfg.Model.Parameterization == "mupc" {
+		return "standard-normal"
+	}
+	return cfg.Model.Init
 }
 
 // DescribeModel builds cfg's model for the data and returns its levelled

@@ -81,6 +81,7 @@ func newSplit[T tensor.Float](n int, info *rule.Info, cfg *config.Config, g *mod
 				p.Value = g.Params()[i].Value
 			}
 			gk.ShareBuffers(g)
+			gk.ShareScalings(g)
 		}
 		m, err := rule.New(info, rule.Env[T]{Cfg: cfg, G: gk, Loss: loss})
 		if err != nil {
@@ -252,6 +253,14 @@ func (p *partUpdater[T]) Update() error {
 		return errPartStopped
 	}
 	return nil
+}
+
+// Stability probes on part 0's graph, over the whole batch.
+func (s *split[T]) Stability(b *rule.Batch[T]) (rule.Stability, bool) {
+	if p, ok := s.parts[0].(rule.Prober[T]); ok {
+		return p.Stability(b)
+	}
+	return rule.Stability{}, false
 }
 
 // Trace and Values reach part 0 (telemetry samples its slice of the

@@ -397,6 +397,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 			return nil, userErr("train.out_dir: %v", unwrapPathErr(err))
 		}
 		defer tf.Close()
+		t.Hooks.Warn = func(msg string) { rep.Logf("warning: %s", msg) }
 		t.Hooks.Telemetry = func(rec Telemetry) error {
 			line, _ := json.Marshal(rec)
 			if _, err := tf.Write(append(line, '\n')); err != nil {

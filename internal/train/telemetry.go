@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/pctrain/pctrain/internal/model"
@@ -30,6 +31,57 @@ type Telemetry struct {
 	// BPCosine is, per parameter, the cosine between this method's
 	// gradient and BP's at the same weights (train.telemetry_bp_cosine).
 	BPCosine map[string]float64 `json:"bp_cosine,omitempty"`
+	// Stability is the stability probe (RULES.md §6; pc, ipc, epc).
+	Stability *StabilityRecord `json:"stability,omitempty"`
+}
+
+// StabilityRecord is the stability probe at the start of a batch's
+// inference (RULES.md §6): the inference dynamics are a descent with step
+// Step = pc.x_lr on an energy (F in the value nodes for pc and ipc, E in
+// the errors for epc) whose Hessian has largest eigenvalue LambdaMax.
+type StabilityRecord struct {
+	LambdaMax    float64 `json:"lambda_max"`
+	Step         float64 `json:"step"`
+	EtaLambdaMax float64 `json:"eta_lambda_max"`
+	// Limit is the η·λ_max beyond which the descent diverges: 2 for plain
+	// gradient steps (RULES.md §6), 2(1+m) with momentum m (heavy ball
+	// on a quadratic).
+	Limit float64 `json:"limit"`
+	// SafeStep is the largest stable step, Limit/λ_max.
+	SafeStep float64 `json:"safe_step"`
+	// Warning is set when EtaLambdaMax exceeds Limit.
+	Warning string `json:"warning,omitempty"`
+}
+
+// probeStability runs the rule's stability probe on the batch about to be
+// trained, if it has one, and keeps the record for the batch's telemetry
+// line. The first record past the limit (and the first after a return
+// below it) is also given to the Warn hook.
+func (t *Trainer[T]) probeStability(b *rule.Batch[T]) {
+	p, ok := t.Rule.(rule.Prober[T])
+	if !ok {
+		return
+	}
+	s, ok := p.Stability(b)
+	if !ok {
+		return
+	}
+	rec := &StabilityRecord{LambdaMax: s.LambdaMax, Step: s.Eta, EtaLambdaMax: s.Eta * s.LambdaMax, Limit: 2 * (1 + s.Momentum)}
+	rec.SafeStep = rec.Limit / s.LambdaMax
+	over := rec.EtaLambdaMax > rec.Limit
+	if over {
+		what := "value nodes"
+		if t.Info.Name == "epc" {
+			what = "errors"
+		}
+		rec.Warning = fmt.Sprintf("step %d: inference on the %s is unstable: pc.x_lr × λ_max = %.4g × %.4g = %.4g > %.4g; pc.x_lr below %.3g is stable",
+			t.Pos.Step+1, what, s.Eta, s.LambdaMax, rec.EtaLambdaMax, rec.Limit, rec.SafeStep)
+		if !t.unstable && t.Hooks.Warn != nil {
+			t.Hooks.Warn(rec.Warning)
+		}
+	}
+	t.unstable = over
+	t.stab = rec
 }
 
 // telemetryDue reports whether the step about to run is recorded.
@@ -91,6 +143,7 @@ func (t *Trainer[T]) gradTelemetry(x *tensor.Mat[T], labels []int) Telemetry {
 func (t *Trainer[T]) telemetry(r relax.Result, traj []float64) Telemetry {
 	rec := t.upd.pending
 	t.upd.pending = Telemetry{}
+	rec.Stability, t.stab = t.stab, nil
 	if len(traj) > 0 {
 		rec.EnergyTrajectory = append([]float64(nil), traj...)
 	}

@@ -61,6 +61,8 @@ type Hooks[T tensor.Float] struct {
 	Epoch func(m EpochMetrics, state *Trainer[T]) error
 	// Telemetry receives a record every train.telemetry_every steps.
 	Telemetry func(Telemetry) error
+	// Warn receives notices for the user (the stability probe's).
+	Warn func(msg string)
 }
 
 // Trainer is the training loop over one model, learning rule and
@@ -90,6 +92,10 @@ type Trainer[T tensor.Float] struct {
 	upd    updater[T]
 	batch  rule.Batch[T]
 	saved  optim.Saved[T] // the state before a multi-update batch
+	// stab is the stability probe of the batch in progress; unstable says
+	// the last probe was past its limit.
+	stab     *StabilityRecord
+	unstable bool
 }
 
 // NewTrainer builds the model, initialises it from the seed (or
@@ -99,7 +105,7 @@ func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
-	if err := g.Init(rngFor(cfg.Seed, streamInit), cfg.Model.Init); err != nil {
+	if err := g.Init(rngFor(cfg.Seed, streamInit), InitName(cfg)); err != nil {
 		return nil, userErr("model.init: %v", err)
 	}
 	if cfg.Model.InitFrom != "" {
@@ -257,6 +263,11 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				tr.Trace(&t.traj)
 			}
 			t.batch = rule.Batch[T]{X: x, Labels: labels[:len(ids)], Seed: batchSeed(cfg.Seed, t.Pos.Step)}
+			if due {
+				p := time.Now()
+				t.probeStability(&t.batch)
+				paused += time.Since(p)
+			}
 			t.upd.begin(t.Sched.LR(t.Pos.Step), due)
 			r, err := t.Rule.Step(ctx, &t.batch, &t.upd)
 			if due && traces {
