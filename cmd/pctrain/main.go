@@ -65,11 +65,14 @@ func main() {
 // printed once, on one line, to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	train.Version = version
-	root := newRootCommand(stderr)
+	root, g := newRoot(stderr)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if g.stopProfile != nil {
+		g.stopProfile()
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -22,9 +24,37 @@ EXIT STATUS
 type globals struct {
 	quiet  bool
 	stderr io.Writer
+	// cpuprofile is --cpuprofile's file; stopProfile ends the profile.
+	cpuprofile  string
+	stopProfile func()
+}
+
+// startProfile begins a CPU profile into g.cpuprofile, if set; the file is
+// new (an existing one is bad input, left untouched).
+func (g *globals) startProfile() error {
+	if g.cpuprofile == "" {
+		return nil
+	}
+	f, err := os.OpenFile(g.cpuprofile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return usageError{fmt.Errorf("--cpuprofile: %v", err)}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		os.Remove(g.cpuprofile)
+		return usageError{fmt.Errorf("--cpuprofile: %v", err)}
+	}
+	g.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+	return nil
 }
 
 func newRootCommand(stderr io.Writer) *cobra.Command {
+	root, _ := newRoot(stderr)
+	return root
+}
+
+// newRoot is the command tree and the options every command shares.
+func newRoot(stderr io.Writer) (*cobra.Command, *globals) {
 	g := &globals{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "pctrain",
@@ -43,10 +73,12 @@ Start with:
 		SilenceUsage:  true,
 	}
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors, and how to resume an interrupted run, are still printed)")
+	root.PersistentFlags().StringVar(&g.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the command to this new file (read it with go tool pprof)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfile() }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	defer registerCompletions(root)
 	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newVersionCommand(), newRulesCommand())
-	return root
+	return root, g
 }
 
 func newVersionCommand() *cobra.Command {
