@@ -188,3 +188,7 @@ func (inf *Infer[T]) EnergyNow(labels []int, decay float64) float64 {
 	inf.energyNow(&r, inf.repredict(labels), decay, inf.x[0].Rows)
 	return r.Energy
 }
+
+// Prediction is mu_L, the output's prediction at the current state (the
+// generated or completed sample when output units are free).
+func (inf *Infer[T]) Prediction() *Mat[T] { return inf.ws.Mu[inf.G.Output()] }

@@ -20,7 +20,7 @@ func newRule[T tensor.Float](cfg *config.Config, g *model.Graph[T], shape []int,
 		s, err := newSplit(n, info, cfg, g, shape, classes, loss)
 		return info, s, err
 	}
-	r, err := rule.New(info, rule.Env[T]{Cfg: cfg, G: g, Loss: loss})
+	r, err := newPart(info, cfg, g, loss)
 	return info, r, err
 }
 
@@ -75,7 +75,7 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 // DescribeModel builds cfg's model for the data and returns its levelled
 // graph as text, its parameter count and its depth.
 func DescribeModel(cfg *config.Config, d *Data) (string, int, int, error) {
-	g, err := BuildModel[float64](cfg, d.Shape, d.Classes)
+	g, err := buildFor[float64](cfg, d)
 	if err != nil {
 		return "", 0, 0, userErr("%v", err)
 	}
