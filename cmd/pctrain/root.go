@@ -45,7 +45,7 @@ Start with:
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors are still printed)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	defer registerCompletions(root)
-	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newVersionCommand(), newRulesCommand())
+	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newGenerateCommand(g), newCompleteCommand(g), newVersionCommand(), newRulesCommand())
 	return root
 }
 
