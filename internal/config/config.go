@@ -40,6 +40,7 @@ type Config struct {
 	ZIL            ZILConfig   `mapstructure:"zil" yaml:"zil"`
 	Optim          OptimConfig `mapstructure:"optim" yaml:"optim"`
 	Train          TrainConfig `mapstructure:"train" yaml:"train"`
+	Eval           EvalConfig  `mapstructure:"eval" yaml:"eval"`
 }
 
 // DataConfig selects and prepares the dataset.
@@ -71,6 +72,11 @@ type DataConfig struct {
 	// then zero mean and unit variance per channel over the training
 	// split) or auto (standard for image datasets, none for npz).
 	Normalize string `mapstructure:"normalize" yaml:"normalize"`
+	// Direction is discriminative (the sample is the input, the label the
+	// target) or generative (the one-hot label is the input, the sample
+	// the output's mse target; see EvalConfig for recognition). Empty
+	// means discriminative.
+	Direction string `mapstructure:"direction" yaml:"direction"`
 }
 
 // ModelConfig describes the network.
@@ -209,13 +215,14 @@ type TrainConfig struct {
 func Default() Config {
 	return Config{
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
-		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, ValSplit: DefaultValSplit, Normalize: "auto"},
+		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, ValSplit: DefaultValSplit, Normalize: "auto", Direction: "discriminative"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
 			Hidden: 128, Steps: 28, Blocks: 2, Depth: 8, Parameterization: "standard", Activation: "gelu", Bias: true, Init: "default"},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},
 		Train: TrainConfig{Epochs: 25, LogEveryS: 30},
+		Eval:  defaultEval(),
 	}
 }
 

@@ -177,6 +177,7 @@ func (c *Config) problems() []problem {
 	if c.Train.CheckpointEvery < 0 {
 		bad("train.checkpoint_every", "must be ≥ 0 (got %d)", c.Train.CheckpointEvery)
 	}
+	c.generativeProblems(bad)
 	return p
 }
 

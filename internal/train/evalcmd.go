@@ -57,7 +57,7 @@ func evalT[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, opts EvalOp
 	if opts.Split == "val" && d.Val.Len() == 0 {
 		return nil, userErr("--split val: the config has no validation split (data.val_split is 0)")
 	}
-	g, err := BuildModel[T](cfg, d.Shape, d.Classes)
+	g, err := buildFor[T](cfg, d)
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
@@ -67,6 +67,9 @@ func evalT[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, opts EvalOp
 	t, err := newTrainerFor(cfg, d, g)
 	if err != nil {
 		return nil, err
+	}
+	if ge, ok := t.eval.(*genEvaluator[T]); ok {
+		ge.limit = 0 // eval infers the whole split
 	}
 	r := t.Evaluate(opts.Split)
 	r.Epoch, r.SelectedBy = ck.selection()

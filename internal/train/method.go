@@ -20,7 +20,7 @@ func newRule[T tensor.Float](cfg *config.Config, g *model.Graph[T], shape []int,
 		s, err := newSplit(n, info, cfg, g, shape, classes, loss)
 		return info, s, err
 	}
-	r, err := rule.New(info, rule.Env[T]{Cfg: cfg, G: g, Loss: loss})
+	r, err := newPart(info, cfg, g, loss)
 	return info, r, err
 }
 
@@ -90,7 +90,7 @@ func InitName(cfg *config.Config) string {
 // DescribeModel builds cfg's model for the data and returns its levelled
 // graph as text, its parameter count and its depth.
 func DescribeModel(cfg *config.Config, shape []int, classes int) (string, int, int, error) {
-	g, err := BuildModel[float64](cfg, shape, classes)
+	g, err := buildFor[float64](cfg, &Data{Shape: shape, Classes: classes})
 	if err != nil {
 		return "", 0, 0, userErr("%v", err)
 	}

@@ -42,7 +42,7 @@ func TestShippedConfigsBuild(t *testing.T) {
 		if !ok {
 			continue
 		}
-		g, err := BuildModel[float32](cfg, shape, 10)
+		g, err := buildFor[float32](cfg, &Data{Shape: shape, Classes: 10})
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue

@@ -83,7 +83,7 @@ func newSplit[T tensor.Float](n int, info *rule.Info, cfg *config.Config, g *mod
 			gk.ShareBuffers(g)
 			gk.ShareScalings(g)
 		}
-		m, err := rule.New(info, rule.Env[T]{Cfg: cfg, G: gk, Loss: loss})
+		m, err := newPart(info, cfg, gk, loss)
 		if err != nil {
 			return nil, err
 		}

@@ -81,7 +81,7 @@ type Trainer[T tensor.Float] struct {
 	Pos   Position
 	stats epochStats
 	Best  bestState
-	eval  *evaluator[T]
+	eval  evalRunner
 	// Interrupted receives the run's state when ctx ends mid-epoch.
 	Interrupted func(state *Trainer[T]) error
 	// poison, in tests, turns a step's loss into NaN to exercise the
@@ -101,7 +101,7 @@ type Trainer[T tensor.Float] struct {
 // NewTrainer builds the model, initialises it from the seed (or
 // model.init_from), and prepares method and optimizer.
 func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error) {
-	g, err := BuildModel[T](cfg, d.Shape, d.Classes)
+	g, err := buildFor[T](cfg, d)
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
@@ -125,7 +125,8 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	if err != nil {
 		return nil, userErr("loss: %v", err)
 	}
-	info, r, err := newRule(cfg, g, d.Shape, d.Classes, loss)
+	shape, outputs := modelDims(cfg, d)
+	info, r, err := newRule(cfg, g, shape, outputs, loss)
 	if err != nil {
 		return nil, userErr("method: %v", err)
 	}
@@ -140,7 +141,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 	t := &Trainer[T]{
 		Cfg: cfg, G: g, Loss: loss, Info: info, Rule: r, Opt: opt, Data: d,
 		Sched: optim.Schedule{Name: cfg.Optim.Schedule, Base: cfg.Optim.LR, Warmup: cfg.Optim.WarmupSteps, Total: total, MinLR: cfg.Optim.MinLR},
-		eval:  newEvaluator(g, loss, d.Norm, 1000),
+		eval:  newEvalFor(cfg, g, loss, d),
 	}
 	t.Best.Metric = "test_acc"
 	if d.Val.Len() > 0 {
