@@ -77,7 +77,7 @@ func TestCheckpointLoadsEveryModelType(t *testing.T) {
 				}
 				return c
 			}
-			if err := write("full.safetensors", ts).loadWeights(dst); err != nil {
+			if err := write("full.safetensors", ts).loadWeights(dst, buffersRequired); err != nil {
 				t.Fatalf("own checkpoint refused: %v", err)
 			}
 			for i, p := range dst.Params() {
@@ -89,13 +89,13 @@ func TestCheckpointLoadsEveryModelType(t *testing.T) {
 			}
 			// Drop the last tensor: the model needs it.
 			missing := ts[len(ts)-1].Name
-			err := write("missing.safetensors", ts[:len(ts)-1]).loadWeights(build(3))
+			err := write("missing.safetensors", ts[:len(ts)-1]).loadWeights(build(3), buffersRequired)
 			if _, ok := err.(*UserError); !ok || !strings.Contains(err.Error(), "no tensor \""+missing+"\"") {
 				t.Errorf("checkpoint without %s: err = %v, want a user error naming it", missing, err)
 			}
 			// A tensor of another architecture.
 			extra := append(append([]model.Tensor(nil), ts...), model.Tensor{Name: "zz.weight", Shape: []int{1}, F32: []float32{1}})
-			err = write("extra.safetensors", extra).loadWeights(build(3))
+			err = write("extra.safetensors", extra).loadWeights(build(3), buffersRequired)
 			if _, ok := err.(*UserError); !ok || !strings.Contains(err.Error(), `"zz.weight" is not in the model`) {
 				t.Errorf("checkpoint with an extra tensor: err = %v, want a user error naming zz.weight", err)
 			}
