@@ -9,4 +9,9 @@ var registry = []*Info{
 	zilInfo,
 	faZILInfo,
 	ipcInfo,
+	faInfo,
+	usfInfo,
+	frsfInfo,
+	brsfInfo,
+	dfaInfo,
 }
