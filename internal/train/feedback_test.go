@@ -3,7 +3,9 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -349,6 +351,111 @@ func TestFeedbackRulesResumeBitIdentical(t *testing.T) {
 		mb, _ := os.ReadFile(filepath.Join(part, "metrics.jsonl"))
 		if !bytes.Equal(timing.ReplaceAll(ma, nil), timing.ReplaceAll(mb, nil)) {
 			t.Errorf("%s: metrics differ after resume", name)
+		}
+	}
+}
+
+// readTelemetry returns a run's telemetry records.
+func readTelemetry(t *testing.T, dir string) []Telemetry {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "telemetry.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []Telemetry
+	for _, l := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		var r Telemetry
+		if err := json.Unmarshal(l, &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// Alignment telemetry from theory: fa with B = W has B at 0° to W and its
+// gradient at 0° to BP's; usf's B = σ·sign(W) is at
+// arccos(Σ|w| / (√n·‖W‖)) to W; every rule's output weight gradient is
+// BP's (0°) at every step, while a hidden one is not; dfa reports no B–W
+// angle (its B has another shape).
+func TestAlignmentTelemetry(t *testing.T) {
+	dir := t.TempDir()
+	base := feedbackConfig(t, dir, "bp", "mlp")
+	base.Model.Sizes = []int{16, 5, 4, 3}
+	base.Train.MaxSteps, base.Train.TelemetryEvery, base.Train.TelemetryBPCosine = 3, 1, true
+	g, err := BuildModel[float64](&base, []int{1, 4, 4}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Init(rand.New(rand.NewPCG(3, 1)), "default"); err != nil {
+		t.Fatal(err)
+	}
+	fb := map[string]model.Tensor{}
+	for _, p := range g.Params() {
+		if len(p.Shape) > 1 {
+			fb["feedback."+p.Name] = tensorOf("feedback."+p.Name, p.Shape, p.Value.Data)
+		}
+	}
+	plain, withB := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "wb.safetensors")
+	writeInit(t, plain, g, nil)
+	writeInit(t, withB, g, fb)
+	const tol = 1e-5 // degrees
+	for _, method := range []string{"fa", "fa=W", "usf", "dfa"} {
+		cfg := base
+		cfg.Method, cfg.Model.InitFrom = method, plain
+		if method == "fa=W" {
+			cfg.Method, cfg.Model.InitFrom = "fa", withB
+		}
+		cfg.Train.OutDir = filepath.Join(dir, method)
+		if _, err := Train(context.Background(), &cfg, RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		recs := readTelemetry(t, cfg.Train.OutDir)
+		if len(recs) != 3 {
+			t.Fatalf("%s: %d telemetry records, want 3", method, len(recs))
+		}
+		for _, r := range recs {
+			if a := r.BPAngle["layers.2.weight"]; math.Abs(a) > tol {
+				t.Errorf("%s step %d: the output weight's gradient is %g° from BP's, want 0", method, r.Step, a)
+			}
+			if a := r.BPAngle["layers.1.weight"]; method != "fa=W" && a < 1 {
+				t.Errorf("%s step %d: a hidden gradient %g° from BP's: the rule looks like BP", method, r.Step, a)
+			}
+			if method == "dfa" && r.FeedbackAngle != nil {
+				t.Errorf("dfa reports a B–W angle")
+			}
+			if method != "dfa" && len(r.FeedbackAngle) != 3 {
+				t.Errorf("%s: B–W angles %v, want one per weight", method, r.FeedbackAngle)
+			}
+		}
+		first := recs[0]
+		switch method {
+		case "fa=W":
+			for name, a := range first.FeedbackAngle {
+				if math.Abs(a) > tol {
+					t.Errorf("fa with B = W: %s's B is %g° from W", name, a)
+				}
+			}
+			for name, a := range first.BPAngle {
+				if math.Abs(a) > tol {
+					t.Errorf("fa with B = W: %s's gradient is %g° from BP's", name, a)
+				}
+			}
+		case "usf":
+			for _, p := range g.Params() {
+				if len(p.Shape) < 2 {
+					continue
+				}
+				var l1, l2 float64
+				for _, v := range p.Value.Data {
+					l1 += math.Abs(v)
+					l2 += v * v
+				}
+				want := math.Acos(l1/math.Sqrt(float64(len(p.Value.Data))*l2)) * 180 / math.Pi
+				if got := first.FeedbackAngle[p.Name]; math.Abs(got-want) > 1e-9 {
+					t.Errorf("usf: %s's B is %g° from W, want %g°", p.Name, got, want)
+				}
+			}
 		}
 	}
 }
