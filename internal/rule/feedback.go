@@ -19,7 +19,12 @@ import (
 //	fa    B = B₀, Xavier-uniform, drawn once         stored: B
 //	usf   B = σ·sign(W), recomputed every step       stored: nothing
 //	frsf  B = |M₀| ∘ sign(W), M₀ drawn once          stored: M₀
-//	brsf  B = |M| ∘ sign(W), M drawn every batch     stored: the last M
+//	brsf  B = |M| ∘ sign(W), M drawn every batch     stored: the next batch's M
+//
+// brsf's first batch uses the M drawn at initialisation (or read from
+// model.init_from); after each batch's update the next M is drawn from that
+// batch's seed, so the checkpoint holds the M the next batch uses and a
+// resumed run continues exactly.
 //
 // σ = √(2/(fan_in + fan_out)) of the layer (for conv, fans are channels
 // times kernel area, as PyTorch's); Xavier-uniform is U(−√3σ, √3σ).
@@ -66,11 +71,15 @@ const (
 )
 
 // feedbackStream is the PCG stream of the run's seed that the feedback
-// tensors are drawn from at initialisation, and of each batch's seed that
-// brsf draws its M from. The trainer's own streams (weights 1, validation
-// split 2, shuffles 1000+epoch, augmentation 1<<62+…) are untouched, so the
-// other rules' random choices stay as they were.
-const feedbackStream = 3
+// tensors are drawn from at initialisation, redrawStream that of each
+// batch's seed that brsf draws its next M from. The trainer's own streams
+// (weights 1, validation split 2, shuffles 1000+epoch, augmentation
+// 1<<62+…) are untouched, so the other rules' random choices stay as they
+// were.
+const (
+	feedbackStream = 3
+	redrawStream   = 4
+)
 
 // FeedbackPrefix starts the name of every feedback tensor:
 // "feedback.{weight name}".
@@ -98,7 +107,6 @@ type fbWeight[T tensor.Float] struct {
 	sigma  float64
 	buf    *model.Buffer[T] // fa: B; frsf: M₀; brsf: M; usf: nil
 	b      *tensor.Mat[T]   // the B of the VJP
-	m      *tensor.Mat[T]   // brsf: where this part draws M
 }
 
 type feedback[T tensor.Float] struct {
@@ -107,9 +115,12 @@ type feedback[T tensor.Float] struct {
 	ws      *model.Workspace[T]
 	loss    model.Loss[T]
 	weights []fbWeight[T]
-	pcg     *rand.PCG
-	rng     *rand.Rand
-	out     []WeightFeedback[T]
+	// owner: this rule made the buffers (it works on the model's own
+	// graph, not a copy for part of a batch) and so redraws brsf's M.
+	owner bool
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	out   []WeightFeedback[T]
 }
 
 var _ Feedbacker[float64] = (*feedback[float64])(nil)
@@ -135,16 +146,8 @@ func newFeedback[T tensor.Float](kind feedbackKind) func(Env[T]) (Rule[T], error
 				if created {
 					xavierUniform(init, buf.Value.Data, fw.sigma)
 				}
+				r.owner = created
 				fw.buf = buf
-				if kind == feedbackBRSF {
-					// The graph that made the buffer holds the current
-					// M in it; copies working on parts of a batch draw
-					// the same M into their own.
-					fw.m = buf.Value
-					if !created {
-						fw.m = tensor.New[T](w.Value.Rows, w.Value.Cols)
-					}
-				}
 			}
 			if kind == feedbackFA {
 				fw.b = fw.buf.Value
@@ -223,12 +226,9 @@ func sign[T tensor.Float](v T) T {
 	return 0
 }
 
-// prepare sets each B for the batch with seed: usf, frsf and brsf from
-// the current weights (brsf after drawing its M from the batch's seed).
-func (r *feedback[T]) prepare(seed uint64) {
-	if r.kind == feedbackBRSF {
-		r.pcg.Seed(seed, feedbackStream)
-	}
+// prepare sets each B from the current weights: usf σ·sign(W), frsf and
+// brsf |M|∘sign(W).
+func (r *feedback[T]) prepare() {
 	for i := range r.weights {
 		fw := &r.weights[i]
 		w, b := fw.w.Value.Data, fw.b.Data
@@ -238,18 +238,25 @@ func (r *feedback[T]) prepare(seed uint64) {
 			for j, v := range w {
 				b[j] = s * sign(v)
 			}
-		case feedbackBRSF:
-			xavierUniform(r.rng, fw.m.Data, fw.sigma)
-			fallthrough
-		case feedbackFRSF:
+		case feedbackFRSF, feedbackBRSF:
 			m := fw.buf.Value.Data
-			if fw.m != nil {
-				m = fw.m.Data
-			}
 			for j, v := range w {
 				b[j] = T(math.Abs(float64(m[j]))) * sign(v)
 			}
 		}
+	}
+}
+
+// redraw draws brsf's M for the next batch from this batch's seed. Only
+// the owner writes; the copies of a split batch read M at the start of
+// the batch, before the update's barrier, and the owner writes after it.
+func (r *feedback[T]) redraw(seed uint64) {
+	if r.kind != feedbackBRSF || !r.owner {
+		return
+	}
+	r.pcg.Seed(seed, redrawStream)
+	for i := range r.weights {
+		xavierUniform(r.rng, r.weights[i].buf.Value.Data, r.weights[i].sigma)
 	}
 }
 
@@ -270,13 +277,18 @@ func (r *feedback[T]) Feedback() []WeightFeedback[T] { return r.out }
 
 // Step is backprop through the feedback tensors. The layers use W again
 // before the update, so whatever reads the gradient then (BP's reference
-// in telemetry, compare) backpropagates through W.
+// in telemetry, compare) backpropagates through W. A batch whose update
+// fails (the run stops) leaves brsf's M as it was: the batch runs again.
 func (r *feedback[T]) Step(_ context.Context, b *Batch[T], u Updater) (relax.Result, error) {
 	r.g.ZeroGrad()
-	r.prepare(b.Seed)
+	r.prepare()
 	r.install(true)
 	loss, correct := r.g.Backprop(r.ws, b.X, b.Labels, r.loss)
 	r.install(false)
 	res := relax.Result{Loss: loss, Correct: correct, Energy: loss / float64(b.X.Rows), Samples: b.X.Rows}
-	return res, u.Update()
+	if err := u.Update(); err != nil {
+		return res, err
+	}
+	r.redraw(b.Seed)
+	return res, nil
 }

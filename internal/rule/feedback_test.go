@@ -182,28 +182,41 @@ func TestUSFFeedbackIsSigmaSignW(t *testing.T) {
 	}
 }
 
-// brsf draws a new M at every batch (from the batch's seed: the same seed
-// gives the same M, so every part of a split batch agrees) and frsf never
-// does; both have B = |M| ∘ sign(W) at the step's weights.
+// brsf draws a new M at every batch and frsf never does: the M a batch
+// uses is the buffer before it (initialisation's, or init_from's, for the
+// first), and brsf then draws the next from the batch's seed (the same
+// seed gives the same M, so a resumed run and every part of a split batch
+// agree). Both have B = |M| ∘ sign(W) at the step's weights.
 func TestSignConcordantRedraws(t *testing.T) {
+	buffers := func(g *model.Graph[float64]) [][]float64 {
+		var m [][]float64
+		for _, b := range g.Buffers() {
+			m = append(m, slices.Clone(b.Value.Data))
+		}
+		return m
+	}
+	same := func(a, b [][]float64) bool {
+		for l := range a {
+			if !slices.Equal(a[l], b[l]) {
+				return false
+			}
+		}
+		return true
+	}
 	for _, method := range []string{"frsf", "brsf"} {
 		f := newFixture(t, sizes, 4, 9)
 		r := build(t, f, cfgFor(method, "none", 0, 1, 0, 0))
 		rec := newRecorder(f.g, 0.1)
-		var ms [][][]float64
+		ms := [][][]float64{buffers(f.g)}
+		if len(ms[0]) != 3 {
+			t.Fatalf("%s: %d buffers, want one per weight (3)", method, len(ms[0]))
+		}
 		for step, seed := range []uint64{1, 2, 1} {
 			w := weights(f.g)
 			if _, err := r.Step(t.Context(), &Batch[float64]{X: f.x, Labels: f.labels, Seed: seed}, rec); err != nil {
 				t.Fatal(err)
 			}
-			var m [][]float64
-			for _, b := range f.g.Buffers() {
-				m = append(m, slices.Clone(b.Value.Data))
-			}
-			if len(m) != 3 {
-				t.Fatalf("%s: %d buffers, want one per weight (3)", method, len(m))
-			}
-			ms = append(ms, m)
+			m := ms[step]
 			for l, b := range feedbackOf(t, r) {
 				for j, v := range b {
 					want := math.Abs(m[l][j])
@@ -215,25 +228,22 @@ func TestSignConcordantRedraws(t *testing.T) {
 					}
 				}
 			}
-		}
-		same := func(a, b [][]float64) bool {
-			for l := range a {
-				if !slices.Equal(a[l], b[l]) {
-					return false
-				}
-			}
-			return true
+			ms = append(ms, buffers(f.g))
 		}
 		switch method {
 		case "frsf":
-			if !same(ms[0], ms[1]) || !same(ms[1], ms[2]) {
-				t.Errorf("frsf: M₀ changed between batches")
+			for k := 1; k < len(ms); k++ {
+				if !same(ms[0], ms[k]) {
+					t.Errorf("frsf: M₀ changed at batch %d", k)
+				}
 			}
 		case "brsf":
-			if same(ms[0], ms[1]) {
-				t.Errorf("brsf: M not redrawn for the next batch")
+			for k := 1; k < len(ms); k++ {
+				if same(ms[k-1], ms[k]) {
+					t.Errorf("brsf: M not redrawn after batch %d", k)
+				}
 			}
-			if !same(ms[0], ms[2]) {
+			if !same(ms[1], ms[3]) {
 				t.Errorf("brsf: the same batch seed drew another M")
 			}
 		}
