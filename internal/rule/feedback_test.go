@@ -249,3 +249,44 @@ func TestSignConcordantRedraws(t *testing.T) {
 		}
 	}
 }
+
+// Tied weights share one B: on an RNN unrolled over 3 steps, rnn.x.weight
+// is used by 3 layers and rnn.h.weight by 2, and during the backward pass
+// each of them backpropagates through its weight's one B (and through W
+// again after it).
+func TestTiedWeightsShareOneFeedback(t *testing.T) {
+	g, err := model.NewElmanRNN[float64](6, 3, 4, 3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, _ := model.NewLoss[float64]("ce")
+	r := build(t, &fixture{g: g, loss: loss}, cfgFor("fa", "none", 0, 1, 0, 0)).(*feedback[float64])
+	uses := map[string]int{}
+	for _, fw := range r.weights {
+		uses[fw.w.Name] = len(fw.layers)
+	}
+	if uses["rnn.x.weight"] != 3 || uses["rnn.h.weight"] != 2 || uses["head.weight"] != 1 || len(uses) != 3 {
+		t.Fatalf("layers per weight: %v", uses)
+	}
+	check := func(on bool) {
+		for _, vx := range g.Vertices {
+			for _, l := range vx.AllLayers() {
+				d, ok := l.(*model.Dense[float64])
+				if !ok {
+					continue
+				}
+				want := g.Buffer("feedback." + d.W.Name).Value
+				if !on {
+					want = nil
+				}
+				if d.Feedback != want {
+					t.Errorf("vertex %s: %s's layer has feedback %p, want %p", vx.Name, d.W.Name, d.Feedback, want)
+				}
+			}
+		}
+	}
+	r.install(true)
+	check(true)
+	r.install(false)
+	check(false)
+}

@@ -240,11 +240,13 @@ func TestInitFromFeedback(t *testing.T) {
 }
 
 // RULES.md §5's identities, in float64, through model.init_from: fa with
-// every B set to its W takes BP's first step exactly (MLP and CNN), and
-// dfa on a one-hidden-layer net with B set to the output weights does too.
+// every B set to its W takes BP's first step exactly (on every model type:
+// conv kernels, skip edges with identity vertices, tied weights sharing
+// one B), and dfa on a one-hidden-layer net with B set to the output
+// weights does too.
 func TestFeedbackEqualToWeightsIsBP(t *testing.T) {
 	dir := t.TempDir()
-	for _, c := range []struct{ method, typ string }{{"fa", "mlp"}, {"fa", "cnn"}, {"dfa", "mlp"}} {
+	for _, c := range []struct{ method, typ string }{{"fa", "mlp"}, {"fa", "cnn"}, {"fa", "graph"}, {"fa", "rnn"}, {"fa", "lstm"}, {"fa", "resmlp"}, {"dfa", "mlp"}} {
 		base := feedbackConfig(t, dir, "bp", c.typ)
 		if c.typ == "mlp" {
 			base.Model.Sizes = []int{16, 5, 4, 3}
