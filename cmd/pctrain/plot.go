@@ -22,7 +22,10 @@ func newPlotCommand() *cobra.Command {
 		Long: `Draw four panels from the runs' metrics.jsonl — loss and accuracy per epoch (solid:
 train, dashed: test), the energy of each vertex at the last epoch (log scale; PC methods), and
 samples/s per epoch — with every run overlaid in its own colour, e.g. a pc run beside its bp
-twin. The image goes to -o, or RUN_DIR/plot.png for one run and plot.png for several.
+twin. Runs whose telemetry.jsonl holds alignment angles (feedback rules, or any rule with
+train.telemetry_bp_cosine) add two panels over the steps: per weight, the angle between the
+feedback tensor B and W, and between the rule's gradient and BP's. The image goes to -o, or
+RUN_DIR/plot.png for one run and plot.png for several.
 
 With --x KEY the arguments are sweep folders (pctrain sweep --out) and the plot is final test
 accuracy and seconds per epoch against the swept numeric KEY, one line per folder and setting

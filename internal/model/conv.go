@@ -17,6 +17,9 @@ type Conv2D[T tensor.Float] struct {
 	H, W                      int // input spatial size, fixed at build
 	OH, OW                    int
 	Wt, B                     *Param[T] // B is nil without bias
+	// Feedback, if set, replaces Wt in the VJP with respect to the input:
+	// a kernel of Wt's shape and layout (RULES.md §5); nil means Wt.
+	Feedback *Mat[T]
 
 	cols, dcols tensor.Mat[T]
 	ybuf, dybuf tensor.Mat[T] // outputs / output gradients of a group, [OutC × G·P]
@@ -57,7 +60,14 @@ func NewConv2D[T tensor.Float](prefix string, in Shape, outC, k, stride, pad int
 	return c, nil
 }
 
-func (c *Conv2D[T]) Kind() string     { return "conv" }
+func (c *Conv2D[T]) Kind() string { return "conv" }
+
+// Weight returns the kernel whose place Feedback takes in the input VJP.
+func (c *Conv2D[T]) Weight() *Param[T] { return c.Wt }
+
+// SetFeedback sets Feedback (nil: back to Wt).
+func (c *Conv2D[T]) SetFeedback(b *Mat[T]) { c.Feedback = b }
+
 func (c *Conv2D[T]) Fans() (int, int) { return c.InC * c.K * c.K, c.OutC * c.K * c.K }
 func (c *Conv2D[T]) outShape() Shape  { return Shape{c.OutC, c.OH, c.OW} }
 func (c *Conv2D[T]) Params() []*Param[T] {
@@ -260,7 +270,11 @@ func (c *Conv2D[T]) VJP(dx, x, _, dy *Mat[T], grads bool, alpha T) {
 		}
 		if dx != nil {
 			c.dcols.Resize(c.InC*c.K*c.K, g*p)
-			tensor.Gemm(true, false, 1, c.Wt.Value, dyg, 0, &c.dcols)
+			w := c.Wt.Value
+			if c.Feedback != nil {
+				w = c.Feedback
+			}
+			tensor.Gemm(true, false, 1, w, dyg, 0, &c.dcols)
 			for s := 0; s < g; s++ {
 				c.col2im(dx.Row(n0+s), s*p)
 			}

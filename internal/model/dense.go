@@ -11,6 +11,10 @@ import (
 type Dense[T tensor.Float] struct {
 	In, Out int
 	W, B    *Param[T] // B is nil without bias
+	// Feedback, if set, replaces W in the VJP with respect to the input
+	// (dx = dy·Feedback): the feedback matrix of feedback alignment and
+	// its kin (RULES.md §5). It has W's layout; nil means W (backprop).
+	Feedback *Mat[T]
 }
 
 var _ Layer[float64] = (*Dense[float64])(nil)
@@ -52,7 +56,11 @@ func (d *Dense[T]) Forward(y, x *Mat[T]) {
 func (d *Dense[T]) VJP(dx, x, _, dy *Mat[T], grads bool, alpha T) {
 	if dx != nil {
 		dx.Resize(dy.Rows, d.In)
-		tensor.Gemm(false, false, 1, dy, d.W.Value, 0, dx)
+		w := d.W.Value
+		if d.Feedback != nil {
+			w = d.Feedback
+		}
+		tensor.Gemm(false, false, 1, dy, w, 0, dx)
 	}
 	if grads {
 		tensor.Gemm(true, false, alpha, dy, x, 1, d.W.Grad)
@@ -61,3 +69,9 @@ func (d *Dense[T]) VJP(dx, x, _, dy *Mat[T], grads bool, alpha T) {
 		}
 	}
 }
+
+// Weight returns the weight whose place Feedback takes in the input VJP.
+func (d *Dense[T]) Weight() *Param[T] { return d.W }
+
+// SetFeedback sets Feedback (nil: back to W).
+func (d *Dense[T]) SetFeedback(b *Mat[T]) { d.Feedback = b }

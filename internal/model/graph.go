@@ -115,6 +115,10 @@ func newGraph[T tensor.Float](vertices []*Vertex[T], level bool) (*Graph[T], err
 	return g, nil
 }
 
+// AllLayers returns the vertex's layers: its input chains in input order,
+// then its main chain.
+func (vx *Vertex[T]) AllLayers() []Layer[T] { return vx.allLayers() }
+
 func (vx *Vertex[T]) allLayers() []Layer[T] {
 	var ls []Layer[T]
 	for _, c := range vx.Pre {

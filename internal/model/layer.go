@@ -60,3 +60,20 @@ type Layer[T tensor.Float] interface {
 	Forward(y, x *Mat[T])
 	VJP(dx, x, y, dy *Mat[T], grads bool, alpha T)
 }
+
+// FeedbackLayer is a layer with a weight whose input VJP can use another
+// tensor of the weight's shape instead (dense and conv): feedback
+// alignment and its kin (RULES.md §5). The parameter gradient is
+// unchanged.
+type FeedbackLayer[T tensor.Float] interface {
+	Layer[T]
+	Weight() *Param[T]
+	// SetFeedback makes the input VJP use b in the weight's place; nil
+	// restores the weight.
+	SetFeedback(b *Mat[T])
+}
+
+var (
+	_ FeedbackLayer[float64] = (*Dense[float64])(nil)
+	_ FeedbackLayer[float64] = (*Conv2D[float64])(nil)
+)

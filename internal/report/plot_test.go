@@ -74,3 +74,43 @@ func TestReadRunErrors(t *testing.T) {
 		t.Fatal("corrupt metrics accepted")
 	}
 }
+
+// A run with alignment telemetry gets the two angle panels (a taller
+// image, its colour in them); one with BP angles only (dfa has no B–W
+// angle) still draws; a telemetry line without angles adds none.
+func TestPlotShowsAlignment(t *testing.T) {
+	dir := t.TempDir()
+	plain, _ := ReadRun(writeRun(t, dir, "bp", 3, func(e int) float64 { return 0.9 }))
+	d := writeRun(t, dir, "fa", 3, func(e int) float64 { return 0.9 })
+	os.WriteFile(filepath.Join(d, "telemetry.jsonl"), []byte(
+		`{"step":1,"weight_norms":{}}`+"\n"+
+			`{"step":2,"feedback_angle":{"layers.1.weight":80},"bp_angle":{"layers.0.weight":70,"layers.1.weight":10,"layers.1.bias":5}}`+"\n"+
+			`{"step":5,"feedback_angle":{"layers.1.weight":60},"bp_angle":{"layers.0.weight":50,"layers.1.weight":0,"layers.1.bias":0}}`+"\n"), 0o644)
+	fa, err := ReadRun(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fa.Alignment) != 2 || fa.Alignment[1].FeedbackAngle["layers.1.weight"] != 60 {
+		t.Fatalf("alignment read as %+v", fa.Alignment)
+	}
+	d2 := writeRun(t, dir, "dfa", 3, func(e int) float64 { return 0.9 })
+	os.WriteFile(filepath.Join(d2, "telemetry.jsonl"), []byte(`{"step":1,"bp_angle":{"layers.0.weight":40}}`+"\n"), 0o644)
+	dfa, _ := ReadRun(d2)
+	height := func(runs ...Run) int {
+		var buf bytes.Buffer
+		if err := Plot(&buf, runs); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img.Bounds().Dy()
+	}
+	if h0, h1 := height(plain), height(plain, fa); h1 <= h0 {
+		t.Errorf("with alignment the image is %d px tall, without %d: no angle panels", h1, h0)
+	}
+	if h0, h1 := height(plain), height(dfa); h1 <= h0 {
+		t.Errorf("BP angles alone add no panels")
+	}
+}

@@ -10,4 +10,9 @@ var registry = []*Info{
 	faZILInfo,
 	ipcInfo,
 	epcInfo,
+	faInfo,
+	usfInfo,
+	frsfInfo,
+	brsfInfo,
+	dfaInfo,
 }

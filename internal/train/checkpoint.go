@@ -18,8 +18,9 @@ import (
 
 // Checkpoint format: a safetensors file holding every parameter under its
 // model name ("layers.{i}.weight" [out, in], "layers.{i}.bias" [out]), the
-// optimizer's buffers as "optim.{param}.m" / ".v", and __metadata__ with
-// the keys below. FormatVersion changes when the meaning of a key does.
+// graph's buffers under theirs (a rule's feedback tensors,
+// "feedback.{param}"), the optimizer's buffers as "optim.{param}.m" /
+// ".v", and __metadata__ with the keys below. FormatVersion changes when the meaning of a key does.
 const (
 	FormatName    = "pctrain-checkpoint"
 	FormatVersion = "1"
@@ -70,6 +71,9 @@ func saveCheckpoint[T tensor.Float](path string, g *model.Graph[T], opt *optim.O
 	var ts []model.Tensor
 	for _, p := range g.Params() {
 		ts = append(ts, tensorOf(p.Name, p.Shape, p.Value.Data))
+	}
+	for _, b := range g.Buffers() {
+		ts = append(ts, tensorOf(b.Name, b.Shape, b.Value.Data))
 	}
 	if opt != nil {
 		st := opt.State()
@@ -160,20 +164,34 @@ func (c *loadedCheckpoint) config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// loadWeights copies the checkpoint's parameters into g. Every parameter
-// must be present with its shape; tensors the model lacks (other than
-// optimizer state) are an error, since they mean another architecture.
-func (c *loadedCheckpoint) loadWeights(g any) error {
+// buffers says what loading does with the graph's buffers (a rule's
+// feedback tensors).
+type buffers int
+
+const (
+	// buffersIfPresent loads those the file has and keeps the others as
+	// drawn (model.init_from, eval).
+	buffersIfPresent buffers = iota
+	// buffersRequired refuses a file missing one (resume: the run's
+	// state must come back whole).
+	buffersRequired
+)
+
+// loadWeights copies the checkpoint's parameters and buffers into g. Every
+// parameter must be present with its shape, buffers as mode says; tensors
+// the model lacks (other than optimizer state) are an error, since they
+// mean another architecture or a rule with other buffers.
+func (c *loadedCheckpoint) loadWeights(g any, mode buffers) error {
 	switch gg := g.(type) {
 	case *model.Graph[float32]:
-		return loadInto(c, gg)
+		return loadInto(c, gg, mode)
 	case *model.Graph[float64]:
-		return loadInto(c, gg)
+		return loadInto(c, gg, mode)
 	}
 	panic("train: loadWeights: not a graph")
 }
 
-func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
+func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T], mode buffers) error {
 	// A PyTorch nn.Sequential saved on its own names its tensors "0.weight"
 	// where pctrain (a Sequential held as "layers") says "layers.0.weight":
 	// both spellings load.
@@ -203,6 +221,22 @@ func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
 			p.Value.Data[i] = T(v)
 		}
 	}
+	for _, b := range g.Buffers() {
+		names[b.Name] = true
+		t, ok := c.Tensors[b.Name]
+		if !ok {
+			if mode == buffersRequired {
+				return userErr("checkpoint %s: no tensor %q, which the method keeps as its state (a checkpoint of another method?)", c.Path, b.Name)
+			}
+			continue
+		}
+		if !slices.Equal(t.Shape, b.Shape) {
+			return userErr("checkpoint %s: %s has shape %v, the model needs %v", c.Path, b.Name, t.Shape, b.Shape)
+		}
+		for i, v := range t.Float64s() {
+			b.Value.Data[i] = T(v)
+		}
+	}
 	if err := loadScalings(c, g); err != nil {
 		return err
 	}
@@ -214,6 +248,9 @@ func loadInto[T tensor.Float](c *loadedCheckpoint, g *model.Graph[T]) error {
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
+		if strings.HasPrefix(extra[0], "feedback.") {
+			return userErr("checkpoint %s: tensor %q is not a buffer of this model and method (a checkpoint of another method?)", c.Path, extra[0])
+		}
 		return userErr("checkpoint %s: tensor %q is not in the model (a checkpoint of another architecture?)", c.Path, extra[0])
 	}
 	return nil

@@ -83,7 +83,7 @@ func TestCheckpointLoadsEveryModelType(t *testing.T) {
 				}
 				return c
 			}
-			if err := write("full.safetensors", ts).loadWeights(dst); err != nil {
+			if err := write("full.safetensors", ts).loadWeights(dst, buffersRequired); err != nil {
 				t.Fatalf("own checkpoint refused: %v", err)
 			}
 			for i, p := range dst.Params() {
@@ -95,13 +95,13 @@ func TestCheckpointLoadsEveryModelType(t *testing.T) {
 			}
 			// Drop the last tensor: the model needs it.
 			missing := ts[len(ts)-1].Name
-			err := write("missing.safetensors", ts[:len(ts)-1]).loadWeights(build(3))
+			err := write("missing.safetensors", ts[:len(ts)-1]).loadWeights(build(3), buffersRequired)
 			if _, ok := err.(*UserError); !ok || !strings.Contains(err.Error(), "no tensor \""+missing+"\"") {
 				t.Errorf("checkpoint without %s: err = %v, want a user error naming it", missing, err)
 			}
 			// A tensor of another architecture.
 			extra := append(append([]model.Tensor(nil), ts...), model.Tensor{Name: "zz.weight", Shape: []int{1}, F32: []float32{1}})
-			err = write("extra.safetensors", extra).loadWeights(build(3))
+			err = write("extra.safetensors", extra).loadWeights(build(3), buffersRequired)
 			if _, ok := err.(*UserError); !ok || !strings.Contains(err.Error(), `"zz.weight" is not in the model`) {
 				t.Errorf("checkpoint with an extra tensor: err = %v, want a user error naming zz.weight", err)
 			}
@@ -138,7 +138,7 @@ func TestCheckpointRestoresScalings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ck.loadWeights(dst); err != nil {
+	if err := ck.loadWeights(dst, buffersIfPresent); err != nil {
 		t.Fatal(err)
 	}
 	want := src.Scalings()
@@ -159,7 +159,7 @@ func TestCheckpointRestoresScalings(t *testing.T) {
 		t.Errorf("loaded model computes %v, the saved one %v", b, a)
 	}
 	ck.Meta["scalings"] = `{"a_in": 0.25, "a_x": 1, "a_h.2": 1, "a_h.3": 1}`
-	if err := ck.loadWeights(dst); err == nil || !strings.Contains(err.Error(), "a_out") {
+	if err := ck.loadWeights(dst, buffersIfPresent); err == nil || !strings.Contains(err.Error(), "a_out") {
 		t.Errorf("metadata without a_out: err = %v, want one naming it", err)
 	}
 }

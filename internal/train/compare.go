@@ -44,6 +44,9 @@ type LayerAgreement struct {
 	RelErr float64 `json:"rel_err"`
 	// Cosine is the smallest cosine similarity between g and g_bp.
 	Cosine float64 `json:"cosine"`
+	// Angle is the largest angle between g and g_bp, in degrees
+	// (arccos of Cosine), as BioTorch reports alignment.
+	Angle float64 `json:"angle_deg"`
 }
 
 // MethodReport is one method's part of a comparison.
@@ -234,6 +237,7 @@ func agreementHook[T tensor.Float](t *Trainer[T], steps int) (func(int, *tensor.
 				cos = 0
 			}
 			a.Cosine = math.Min(a.Cosine, cos)
+			a.Angle = angle(a.Cosine)
 			copy(p.Grad.Data, g)
 		}
 	}, out
@@ -308,10 +312,10 @@ func (r *CompareReport) WriteTable(w io.Writer) {
 		batches = "the first batch"
 	}
 	fmt.Fprintf(w, "gradient agreement with BP at the same weights, worst over %s (%s):\n", batches, r.DType)
-	fmt.Fprintf(w, "  %-8s %-18s %12s %12s %10s\n", "method", "parameter", "max|Δ|", "rel err", "cosine")
+	fmt.Fprintf(w, "  %-8s %-18s %12s %12s %10s %8s\n", "method", "parameter", "max|Δ|", "rel err", "cosine", "angle°")
 	for _, m := range r.Methods {
 		for _, a := range m.Agreement {
-			fmt.Fprintf(w, "  %-8s %-18s %12.3g %12.3g %10.6f\n", m.Method, a.Param, a.MaxAbsDiff, a.RelErr, a.Cosine)
+			fmt.Fprintf(w, "  %-8s %-18s %12.3g %12.3g %10.6f %8.3f\n", m.Method, a.Param, a.MaxAbsDiff, a.RelErr, a.Cosine, a.Angle)
 		}
 		if m.Verdict != "" {
 			fmt.Fprintf(w, "  %-8s → %s\n", m.Method, m.Verdict)

@@ -61,11 +61,12 @@ func evalT[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, opts EvalOp
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
-	if err := ck.loadWeights(g); err != nil {
-		return nil, err
-	}
 	t, err := newTrainerFor(cfg, d, g)
 	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	if err := ck.loadWeights(g, buffersIfPresent); err != nil {
 		return nil, err
 	}
 	if ge, ok := t.eval.(*genEvaluator[T]); ok {

@@ -54,7 +54,7 @@ func loadGenerative[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, fo
 	if err != nil {
 		return nil, userErr("%v", err)
 	}
-	if err := ck.loadWeights(g); err != nil {
+	if err := ck.loadWeights(g, buffersIfPresent); err != nil {
 		return nil, err
 	}
 	return &genModel[T]{cfg: cfg, d: d, g: g}, nil

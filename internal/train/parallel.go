@@ -277,3 +277,12 @@ func (s *split[T]) Values() []*tensor.Mat[T] {
 	}
 	return nil
 }
+
+// Feedback reaches part 0 (the model's own graph), for alignment
+// telemetry; nil when the rule has no feedback tensors.
+func (s *split[T]) Feedback() []rule.WeightFeedback[T] {
+	if f, ok := s.parts[0].(rule.Feedbacker[T]); ok {
+		return f.Feedback()
+	}
+	return nil
+}

@@ -337,7 +337,7 @@ func TestInitFromTorchSequentialNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.loadWeights(g); err != nil {
+	if err := c.loadWeights(g, buffersIfPresent); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range g.Params() {

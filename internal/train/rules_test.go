@@ -44,12 +44,13 @@ func readWeights(t *testing.T, path string) map[string]model.Tensor {
 // A rule that updates the weights at every inference step (iPC) splits
 // across cores like one that updates once: every update is a barrier over
 // the parts, so two threads end where one does, to float64 rounding (the
-// batch gradient is summed in another order). No run leaves a goroutine
-// behind.
+// batch gradient is summed in another order). So do the feedback rules,
+// whose copies share B (fa, dfa) or draw the same M from the batch's seed
+// (brsf). No run leaves a goroutine behind.
 func TestSplitServesMultiUpdateRules(t *testing.T) {
 	dir := t.TempDir()
 	before := runtime.NumGoroutine()
-	for _, c := range []struct{ method, nudging string }{{"ipc", "none"}, {"ipc", "centred"}, {"pc", "centred"}, {"ipc", "random-sign"}} {
+	for _, c := range []struct{ method, nudging string }{{"ipc", "none"}, {"ipc", "centred"}, {"pc", "centred"}, {"ipc", "random-sign"}, {"fa", "none"}, {"brsf", "none"}, {"dfa", "none"}} {
 		var last [2]map[string]model.Tensor
 		for k, threads := range []int{1, 2} {
 			cfg := tinyRuleConfig(t, dir, c.method, c.nudging)

@@ -296,7 +296,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 	savedStep := -1
 	switch {
 	case resume != nil:
-		if err := resume.loadWeights(t.G); err != nil {
+		if err := resume.loadWeights(t.G, buffersRequired); err != nil {
 			return nil, err
 		}
 		if err := loadOptimizer(resume, t.Opt); err != nil {

@@ -31,6 +31,13 @@ type Telemetry struct {
 	// BPCosine is, per parameter, the cosine between this method's
 	// gradient and BP's at the same weights (train.telemetry_bp_cosine).
 	BPCosine map[string]float64 `json:"bp_cosine,omitempty"`
+	// BPAngle is the same agreement as an angle in degrees (0: BP's
+	// direction), as BioTorch reports it.
+	BPAngle map[string]float64 `json:"bp_angle,omitempty"`
+	// FeedbackAngle is, per weight, the angle in degrees between the
+	// feedback tensor B the step backpropagated through and the weight W
+	// (fa, usf, frsf, brsf; RULES.md §5).
+	FeedbackAngle map[string]float64 `json:"feedback_angle,omitempty"`
 	// Stability is the stability probe (RULES.md §6; pc, ipc, epc).
 	Stability *StabilityRecord `json:"stability,omitempty"`
 }
@@ -120,6 +127,14 @@ func (t *Trainer[T]) gradTelemetry(x *tensor.Mat[T], labels []int) Telemetry {
 		rec.WeightNorms[p.Name] = math.Sqrt(tensor.SumSq(p.Value.Data))
 		rec.GradNorms[p.Name] = math.Sqrt(tensor.SumSq(p.Grad.Data))
 	}
+	if fr, ok := t.Rule.(rule.Feedbacker[T]); ok {
+		for _, wf := range fr.Feedback() {
+			if rec.FeedbackAngle == nil {
+				rec.FeedbackAngle = map[string]float64{}
+			}
+			rec.FeedbackAngle[wf.W.Name] = angle(cosine(wf.B.Data, wf.W.Value.Data))
+		}
+	}
 	if t.Cfg.Train.TelemetryBPCosine {
 		saved := make([][]T, len(params))
 		for i, p := range params {
@@ -130,8 +145,10 @@ func (t *Trainer[T]) gradTelemetry(x *tensor.Mat[T], labels []int) Telemetry {
 		}
 		t.bpRef.grad(x, labels)
 		rec.BPCosine = map[string]float64{}
+		rec.BPAngle = map[string]float64{}
 		for i, p := range params {
 			rec.BPCosine[p.Name] = cosine(saved[i], p.Grad.Data)
+			rec.BPAngle[p.Name] = angle(rec.BPCosine[p.Name])
 			copy(p.Grad.Data, saved[i])
 		}
 	}
@@ -186,4 +203,9 @@ func cosine[T tensor.Float](a, b []T) float64 {
 		return 0
 	}
 	return dot / math.Sqrt(na*nb)
+}
+
+// angle is arccos(c) in degrees, c clamped to [−1, 1] against rounding.
+func angle(c float64) float64 {
+	return math.Acos(max(-1, min(1, c))) * 180 / math.Pi
 }

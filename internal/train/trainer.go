@@ -108,16 +108,24 @@ func NewTrainer[T tensor.Float](cfg *config.Config, d *Data) (*Trainer[T], error
 	if err := g.Init(rngFor(cfg.Seed, streamInit), InitName(cfg)); err != nil {
 		return nil, userErr("model.init: %v", err)
 	}
+	// The rule adds its buffers (drawn from their own seeded stream), so
+	// the file can set them too.
+	t, err := newTrainerFor(cfg, d, g)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Model.InitFrom != "" {
 		ck, err := readCheckpoint(cfg.Model.InitFrom)
 		if err != nil {
+			t.Close()
 			return nil, userErr("model.init_from: %v", err)
 		}
-		if err := ck.loadWeights(g); err != nil {
+		if err := ck.loadWeights(g, buffersIfPresent); err != nil {
+			t.Close()
 			return nil, userErr("model.init_from: %v", err)
 		}
 	}
-	return newTrainerFor(cfg, d, g)
+	return t, nil
 }
 
 func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T]) (*Trainer[T], error) {
