@@ -75,6 +75,10 @@ var goldenNPZ = map[string]string{}
 
 var stabilityField = regexp.MustCompile(`,"stability":\{[^}]*\}`)
 
+// angleFields are the alignment angles (RULES.md §5), also added after
+// the recording: bp_angle is arccos of the recorded bp_cosine.
+var angleFields = regexp.MustCompile(`,"(bp_angle|feedback_angle)":\{[^}]*\}`)
+
 func shapeNPZ(shape []int) string { return goldenNPZ[fmt.Sprint(shape)] }
 
 // TestGoldenMetrics: every rule on every model type reproduces, bit for
@@ -113,9 +117,9 @@ func TestGoldenMetrics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The stability probe (RULES.md §6) came after the recording;
-			// it only adds a field.
-			files[gc.name+".telemetry.jsonl"] = stabilityField.ReplaceAll(tel, nil)
+			// The stability probe (RULES.md §6) and the alignment angles
+			// came after the recording; they only add fields.
+			files[gc.name+".telemetry.jsonl"] = angleFields.ReplaceAll(stabilityField.ReplaceAll(tel, nil), nil)
 		}
 		for name, got := range files {
 			path := filepath.Join("testdata", "golden", name)
