@@ -88,6 +88,19 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	if train.Classes != test.Classes {
 		return nil, userErr("data: train and test splits have %d and %d classes", train.Classes, test.Classes)
 	}
+	if sizes := cfg.Model.Sizes; cfg.Model.Type == "mlp" && len(sizes) > 0 {
+		if n := prod(train.Shape); sizes[0] != n {
+			key := "model.sizes"
+			if src := cfg.SourceOf(key); src != "" {
+				key = src + ": " + key
+			}
+			where := cfg.Data.Path
+			if cfg.Data.Name != "npz" {
+				where = DataDir(cfg) + " (" + cfg.Data.Name + ")"
+			}
+			return nil, userErr("%s: the input size is %d but the samples of %s have %d values (shape %v)", key, sizes[0], where, n, train.Shape)
+		}
+	}
 	if f, ok := modelFootprint(cfg, train.Shape, train.Classes); ok && f.outputs > 0 && float64(train.Classes) > f.outputs {
 		// The data's classes do not fit the model's output: name the
 		// array (or file) holding the largest label.
@@ -158,4 +171,12 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	// twice that (MNIST MLP: 216 MB peak RSS over 25 epochs, 163 MB after).
 	debug.FreeOSMemory()
 	return d, nil
+}
+
+func prod(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
