@@ -370,13 +370,18 @@ func badInputCases() []badCase {
 			a["x_train"], a["x_test"] = make([]float32, 600), make([]float32, 300)
 			s["x_train"], s["x_test"] = []int{60, 10}, []int{30, 10}
 		}), args: trainNPZ(), want: []string{"data/bad.npz", "model.sizes"}},
-		{name: "npz train and test shapes differ", prep: npzFile(func(a map[string]any, s map[string][]int) { a["x_test"] = make([]float32, 300); s["x_test"] = []int{30, 10} }), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
+		{name: "npz train and test shapes differ", prep: npzFile(func(a map[string]any, s map[string][]int) {
+			a["x_test"] = make([]float32, 300)
+			s["x_test"] = []int{30, 10}
+		}), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
 		{name: "npz NaN train", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["x_train"].([]float32)[7] = float32(math.NaN()) }), args: trainNPZ(), want: []string{"data/bad.npz", "x_train"}},
 		{name: "npz NaN test", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["x_test"].([]float32)[7] = float32(math.NaN()) }), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
 		{name: "npz Inf test", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["x_test"].([]float32)[0] = float32(math.Inf(-1)) }), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
 		{name: "npz label out of range", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["y_train"].([]int64)[5] = 7 }), args: trainNPZ(), want: []string{"data/bad.npz", "y_train"}},
 		{name: "npz negative label", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["y_test"].([]int64)[5] = -1 }), args: trainNPZ(), want: []string{"data/bad.npz", "y_test"}},
-		{name: "npz header garbage", prep: npzFile(func(a map[string]any, _ map[string][]int) { a["x_test"] = []byte("\x93NUMPY\x01\x00\x10\x00garbage garbage\n") }), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
+		{name: "npz header garbage", prep: npzFile(func(a map[string]any, _ map[string][]int) {
+			a["x_test"] = []byte("\x93NUMPY\x01\x00\x10\x00garbage garbage\n")
+		}), args: trainNPZ(), want: []string{"data/bad.npz", "x_test"}},
 		{name: "npz truncated", prep: func(t *testing.T, d string) {
 			raw, _ := os.ReadFile(filepath.Join(d, "blobs.npz"))
 			writeFile(t, filepath.Join(d, "data", "bad.npz"), string(raw[:len(raw)/2]))
@@ -389,7 +394,10 @@ func badInputCases() []badCase {
 
 		// IDX files.
 		{name: "idx wrong magic", prep: idxDir(func(f map[string][]byte) { f["train-images-idx3-ubyte"] = f["train-labels-idx1-ubyte"] }), args: idxArgs, want: []string{"train-images-idx3-ubyte", "magic"}},
-		{name: "idx truncated", prep: idxDir(func(f map[string][]byte) { r := f["t10k-images-idx3-ubyte"]; f["t10k-images-idx3-ubyte"] = r[:len(r)-100] }), args: idxArgs, want: []string{"t10k-images-idx3-ubyte"}},
+		{name: "idx truncated", prep: idxDir(func(f map[string][]byte) {
+			r := f["t10k-images-idx3-ubyte"]
+			f["t10k-images-idx3-ubyte"] = r[:len(r)-100]
+		}), args: idxArgs, want: []string{"t10k-images-idx3-ubyte"}},
 		{name: "idx count mismatch", prep: idxDir(func(f map[string][]byte) { f["train-labels-idx1-ubyte"] = data.EncodeIDX([]int{29}, make([]uint8, 29)) }), args: idxArgs, want: []string{"train-labels-idx1-ubyte"}},
 		{name: "idx label out of range", prep: idxDir(func(f map[string][]byte) {
 			l := make([]uint8, 10)
@@ -416,7 +424,9 @@ func badInputCases() []badCase {
 		}), args: evalBad, want: []string{"ck/bad.safetensors"}},
 		{name: "ckpt wrong shape", prep: checkpointFile(func(ts map[string]model.Tensor) { x := ts[w0]; x.Shape = []int{x.Shape[1], x.Shape[0]}; ts[w0] = x }), args: evalBad, want: []string{"ck/bad.safetensors", w0}},
 		{name: "ckpt missing tensor", prep: checkpointFile(func(ts map[string]model.Tensor) { delete(ts, b0) }), args: evalBad, want: []string{"ck/bad.safetensors", b0}},
-		{name: "ckpt extra tensor", prep: checkpointFile(func(ts map[string]model.Tensor) { ts["layers.9.weight"] = model.Tensor{Shape: []int{2}, F64: []float64{1, 2}} }), args: evalBad, want: []string{"ck/bad.safetensors", "layers.9.weight"}},
+		{name: "ckpt extra tensor", prep: checkpointFile(func(ts map[string]model.Tensor) {
+			ts["layers.9.weight"] = model.Tensor{Shape: []int{2}, F64: []float64{1, 2}}
+		}), args: evalBad, want: []string{"ck/bad.safetensors", "layers.9.weight"}},
 		{name: "ckpt NaN weight eval", prep: checkpointFile(func(ts map[string]model.Tensor) { setNaN(ts, w0) }), args: evalBad, want: []string{"ck/bad.safetensors", w0}},
 		{name: "init_from NaN weight", prep: checkpointFile(func(ts map[string]model.Tensor) { setNaN(ts, w0) }), args: initBad, want: []string{"model.init_from", "ck/bad.safetensors", w0}},
 		{name: "init_from wrong shape", prep: checkpointFile(func(ts map[string]model.Tensor) { x := ts[w0]; x.Shape = []int{x.Shape[1], x.Shape[0]}; ts[w0] = x }), args: initBad, want: []string{"ck/bad.safetensors", w0}},
