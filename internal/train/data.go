@@ -74,7 +74,9 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 			}
 			f := data.Fetcher{Logf: fo.Logf, Progress: fo.Progress}
 			if ferr := f.Fetch(cfg.Data.Name, dir); ferr != nil {
-				return nil, userErr("data: %v (hint: pctrain data fetch %s)", ferr, cfg.Data.Name)
+				// No hint to run `pctrain data fetch`: that is the fetch
+				// that just failed; its message says what to do.
+				return nil, userErr("data.name %s: %s is missing and fetching it failed: %v", cfg.Data.Name, dir, ferr)
 			}
 			train, test, err = load(dir)
 		}
