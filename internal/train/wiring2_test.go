@@ -1,0 +1,85 @@
+package train
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/pctrain/pctrain/internal/config"
+	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
+	"github.com/pctrain/pctrain/internal/tensor"
+)
+
+// Accuracy ties keep the first epoch that reached the best: with a
+// learning rate of 1e-300 the weights never change, every epoch scores
+// the same, and best.safetensors is epoch 1's (with and without a
+// validation split).
+func TestBestEpochTiesKeepTheFirst(t *testing.T) {
+	for _, val := range []float64{0, 0.3} {
+		dir := t.TempDir()
+		npz := filepath.Join(dir, "d.npz")
+		writeWiringNPZ(t, npz, 90, 30, 6, 0.8, 0, 5)
+		cfg := config.Default()
+		cfg.Method, cfg.DType = "bp", "float64"
+		cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 30, Shuffle: true, ValSplit: val, Normalize: "none"}
+		cfg.Model.Sizes = []int{6, 3}
+		cfg.Optim = config.OptimConfig{Name: "sgd", LR: 1e-300, Schedule: "constant"}
+		cfg.Train.Epochs = 3
+		cfg.Train.OutDir = filepath.Join(dir, "run")
+		s, err := Train(context.Background(), &cfg, RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.BestEpoch != 1 {
+			t.Errorf("val_split %g: best epoch %d, want 1 (every epoch ties)", val, s.BestEpoch)
+		}
+	}
+}
+
+// seedRecorder records the Seed of every batch the trainer hands its rule.
+type seedRecorder[T tensor.Float] struct {
+	inner rule.Rule[T]
+	seeds []uint64
+}
+
+func (s *seedRecorder[T]) Step(ctx context.Context, b *rule.Batch[T], u rule.Updater) (relax.Result, error) {
+	s.seeds = append(s.seeds, b.Seed)
+	return s.inner.Step(ctx, b, u)
+}
+
+// Each batch's seed (random-sign nudging draws its sign from it) is
+// batchSeed of the run's seed and the global step, so the same batch of
+// another epoch draws afresh, and a resumed run draws the same.
+func TestBatchSeedFollowsTheStep(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeWiringNPZ(t, npz, 60, 30, 6, 0.8, 0, 5)
+	cfg := config.Default()
+	cfg.Method, cfg.DType = "pc", "float64"
+	cfg.PC.Nudging, cfg.PC.Beta, cfg.PC.Steps = "random-sign", 0.1, 2
+	cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 20, Shuffle: true, Normalize: "none"}
+	cfg.Model.Sizes = []int{6, 4, 3}
+	cfg.Train.Epochs, cfg.Train.Threads = 3, 1
+	d, err := LoadData(&cfg, FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer[float64](&cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &seedRecorder[float64]{inner: tr.Rule}
+	tr.Rule = rec
+	if err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.seeds) != 9 {
+		t.Fatalf("%d batches, want 9", len(rec.seeds))
+	}
+	for step, s := range rec.seeds {
+		if want := batchSeed(cfg.Seed, step); s != want {
+			t.Errorf("step %d: seed %#x, want batchSeed(seed, %d) = %#x", step, s, step, want)
+		}
+	}
+}
