@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitCode(err)
 	if code != exitInterrupted {
-		fmt.Fprintf(stderr, "pctrain: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		fmt.Fprintf(stderr, "pctrain: %s\n", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	return code
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pctrain/pctrain/internal/tensor"
 )
@@ -75,7 +78,7 @@ Start with:
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "no progress output on stderr (errors, and how to resume an interrupted run, are still printed)")
 	root.PersistentFlags().StringVar(&g.cpuprofile, "cpuprofile", "", "write a Go CPU profile of the command to this new file (read it with go tool pprof)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.startProfile() }
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 	defer registerCompletions(root)
 	root.AddCommand(newTrainCommand(g), newEvalCommand(g), newCompareCommand(g), newGraphCommand(g), newPlotCommand(), newSweepCommand(g), newDataCommand(g), newGenerateCommand(g), newCompleteCommand(g), newVersionCommand(), newRulesCommand())
 	return root, g
@@ -106,4 +109,42 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usageError{fmt.Errorf("%s takes no arguments (got %q); see %s --help", cmd.CommandPath(), args[0], cmd.CommandPath())}
 	}
 	return nil
+}
+
+// flagError rewords pflag's errors for a bad flag value or a missing one
+// in the user's terms: the flag, the value and what it takes, without Go's
+// strconv messages.
+func flagError(err error) error {
+	var iv *pflag.InvalidValueError
+	if errors.As(err, &iv) {
+		f := iv.GetFlag()
+		want := "a valid value"
+		switch f.Value.Type() {
+		case "int", "int8", "int16", "int32", "int64":
+			want = "an integer"
+		case "uint", "uint8", "uint16", "uint32", "uint64":
+			want = "a non-negative integer"
+		case "float32", "float64":
+			want = "a number"
+		case "bool":
+			want = "true or false"
+		case "duration":
+			want = "a duration such as 90s or 5m"
+		}
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			want += " in range"
+		}
+		return fmt.Errorf("--%s: expected %s, got %q", f.Name, want, iv.GetValue())
+	}
+	var vr *pflag.ValueRequiredError
+	if errors.As(err, &vr) {
+		f := vr.GetFlag()
+		name := "--" + f.Name
+		if f.Shorthand != "" {
+			name = "-" + f.Shorthand + "/--" + f.Name
+		}
+		return fmt.Errorf("%s needs a value: %s", name, f.Usage)
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -41,6 +42,9 @@ type Config struct {
 	Optim          OptimConfig `mapstructure:"optim" yaml:"optim"`
 	Train          TrainConfig `mapstructure:"train" yaml:"train"`
 	Eval           EvalConfig  `mapstructure:"eval" yaml:"eval"`
+
+	// sources maps each key set by Load or With to its source (SourceOf).
+	sources map[string]string
 }
 
 // DataConfig selects and prepares the dataset.
@@ -211,6 +215,17 @@ type TrainConfig struct {
 	LogEveryS float64 `mapstructure:"log_every_s" yaml:"log_every_s"`
 }
 
+// SourceOf names where key's value came from — the YAML file, "--set
+// key=value", "environment PCTRAIN_…=…", a flag such as "--threads 4", or
+// the overrides of With — or "" when it is the default (or the config was
+// read back from a run's YAML).
+func (c *Config) SourceOf(key string) string {
+	if c == nil {
+		return ""
+	}
+	return c.sources[key]
+}
+
 // Default returns the defaults: PCX's MNIST MLP settings for PC.
 func Default() Config {
 	return Config{
@@ -289,20 +304,13 @@ func Load(src Sources) (*Config, error) {
 		if err != nil {
 			return nil, errorf("%s: %v", src.File, unwrapPath(err))
 		}
-		var doc any
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+		doc, err := checkYAML(raw, src.File, keys, types, setBy)
+		if err != nil {
+			return nil, err
 		}
 		if doc != nil {
-			m, ok := doc.(map[string]any)
-			if !ok {
-				return nil, errorf("%s: the file must be a mapping of keys (e.g. \"method: pc\"), got %s", src.File, describe(doc))
-			}
-			if err := checkDoc("", m, keys, types, src.File, setBy); err != nil {
-				return nil, err
-			}
 			if err := v.MergeConfig(bytes.NewReader(raw)); err != nil {
-				return nil, errorf("%s: invalid YAML: %s", src.File, oneLine(err.Error()))
+				return nil, errorf("%s: invalid YAML: %s", src.File, yamlMessage(err))
 			}
 		}
 	}
@@ -345,6 +353,9 @@ func Load(src Sources) (*Config, error) {
 		}
 	}
 	for _, f := range src.Flags {
+		if !keys[f.Key] {
+			return nil, errorf("%s: no such config key%s", f.Flag, suggest(f.Key, keys))
+		}
 		if err := set(f.Flag, f.Key, f.Value); err != nil {
 			return nil, err
 		}
@@ -368,6 +379,7 @@ func Load(src Sources) (*Config, error) {
 		}
 		return nil, errorf("%s", strings.Join(parts, "; "))
 	}
+	c.sources = setBy
 	return &c, nil
 }
 
@@ -396,15 +408,56 @@ func (c Config) YAML() []byte {
 // a key existed still loads.
 func FromYAML(raw []byte, where string) (*Config, error) {
 	c := Default()
+	defaults, err := toMap(c)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	flatten("", defaults, keys)
+	// The same checks as Load's, so a hand-edited config.yaml gets the
+	// same words (yaml.v3's own name Go types).
+	if _, err := checkYAML(raw, where, keys, keyTypes(), map[string]string{}); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, errorf("%s: invalid config: %s", where, oneLine(err.Error()))
+	if err := dec.Decode(&c); err != nil && err != io.EOF {
+		return nil, errorf("%s: invalid config: %s", where, yamlMessage(err))
 	}
 	if err := c.Validate(); err != nil {
 		return nil, errorf("%s: %v", where, err)
 	}
 	return &c, nil
+}
+
+// checkYAML parses a YAML document that must be a mapping of config keys
+// and checks its keys and value types (checkDoc); nil for an empty file.
+func checkYAML(raw []byte, file string, keys map[string]bool, types map[string]reflect.Type, setBy map[string]string) (map[string]any, error) {
+	var doc any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, errorf("%s: invalid YAML: %s", file, yamlMessage(err))
+	}
+	if doc == nil {
+		return nil, nil
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil, errorf("%s: the file must be a mapping of keys (e.g. \"method: pc\"), got %s", file, describe(doc))
+	}
+	if err := checkDoc("", m, keys, types, file, setBy); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// yamlMessage is a YAML parser's error on one line without the parser's
+// own prefixes ("yaml: unmarshal errors:").
+func yamlMessage(err error) string {
+	m := oneLine(err.Error())
+	for _, p := range []string{"yaml: ", "unmarshal errors: "} {
+		m = strings.TrimPrefix(m, p)
+	}
+	return m
 }
 
 func flatten(prefix string, m map[string]any, keys map[string]bool) {
@@ -447,7 +500,11 @@ func checkDoc(prefix string, m map[string]any, keys map[string]bool, types map[s
 				}
 				continue
 			}
-			return errorf("%s: unknown key %q%s", file, full, suggest(full, keys))
+			hint := suggest(full, keys)
+			if isMap {
+				hint = suggestSection(full, keys)
+			}
+			return errorf("%s: unknown key %q%s", file, full, hint)
 		}
 		if msg := checkValue(types[full], m[k]); msg != "" {
 			return errorf("%s: %s: %s", file, full, msg)
@@ -455,6 +512,35 @@ func checkDoc(prefix string, m map[string]any, keys map[string]bool, types map[s
 		setBy[full] = file
 	}
 	return nil
+}
+
+// suggestSection names the section (optim, data, …) closest to a
+// misspelt one: the one it starts with or that starts it, else the
+// nearest by edit distance.
+func suggestSection(name string, keys map[string]bool) string {
+	parent, _ := "", name
+	if i := strings.LastIndex(name, "."); i >= 0 {
+		parent = name[:i+1]
+	}
+	sections := map[string]bool{}
+	for k := range keys {
+		if !strings.HasPrefix(k, parent) {
+			continue
+		}
+		if sec, _, ok := strings.Cut(k[len(parent):], "."); ok {
+			sections[parent+sec] = true
+		}
+	}
+	var best string
+	for sec := range sections {
+		if (strings.HasPrefix(name, sec) || strings.HasPrefix(sec, name)) && (best == "" || sec < best) {
+			best = sec
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return suggest(name, sections)
 }
 
 // isSection says whether some key starts with prefix + ".".
@@ -527,7 +613,7 @@ func envKey(name string, keys map[string]bool) string {
 func parseValue(s string) (any, error) {
 	var v any
 	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("value %q is not valid YAML: %s", s, oneLine(err.Error()))
+		return nil, fmt.Errorf("value %q is not valid YAML: %s", s, yamlMessage(err))
 	}
 	if v == nil {
 		return "", nil

@@ -22,6 +22,11 @@ func (c Config) With(sets []string, where string) (*Config, error) {
 	if err := v.MergeConfigMap(base); err != nil {
 		return nil, err
 	}
+	types := keyTypes()
+	setBy := map[string]string{}
+	for k, src := range c.sources {
+		setBy[k] = src
+	}
 	for _, s := range sets {
 		key, val, ok := strings.Cut(s, "=")
 		key = strings.TrimSpace(key)
@@ -35,7 +40,11 @@ func (c Config) With(sets []string, where string) (*Config, error) {
 		if err != nil {
 			return nil, errorf("%s: %s: %v", where, key, err)
 		}
+		if msg := checkValue(types[key], parsed); msg != "" {
+			return nil, errorf("%s: %s: %s", where, key, msg)
+		}
 		v.Set(key, parsed)
+		setBy[key] = where
 	}
 	var out Config
 	if err := v.UnmarshalExact(&out, func(dc *mapstructure.DecoderConfig) {
@@ -47,6 +56,7 @@ func (c Config) With(sets []string, where string) (*Config, error) {
 	if err := out.Validate(); err != nil {
 		return nil, errorf("%s: %v", where, err)
 	}
+	out.sources = setBy
 	return &out, nil
 }
 

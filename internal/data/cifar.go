@@ -89,7 +89,7 @@ func extractMembers(archive, dest string, names []string) error {
 		if h.Typeflag != tar.TypeReg || !want[base] {
 			continue
 		}
-		tmp, err := os.CreateTemp(dest, ".extract-*")
+		tmp, err := createTemp(dest, ".extract-")
 		if err != nil {
 			return err
 		}

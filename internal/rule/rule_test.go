@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -469,5 +470,45 @@ func TestRegistry(t *testing.T) {
 	c.Method, c.PC.Steps = "bp", 0
 	if err := Check(&c, "c.yaml"); err != nil {
 		t.Errorf("bp does not read pc.steps: %v", err)
+	}
+}
+
+// A rule's check names the source that set the key it refuses: the --set
+// flag, the PCTRAIN_ variable, the file, or the compare variant (With).
+func TestCheckNamesTheSource(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/c.yaml"
+	if err := os.WriteFile(file, []byte("method: pc\npc:\n  x_lr: 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src  config.Sources
+		want string
+	}{
+		{config.Sources{File: file}, file + ": pc.x_lr"},
+		{config.Sources{Sets: []string{"method=pc", "pc.steps=0"}}, "--set pc.steps=0: pc.steps"},
+		{config.Sources{Env: []string{"PCTRAIN_METHOD=ipc", "PCTRAIN_PC_X_LR=-2"}}, "environment PCTRAIN_PC_X_LR=-2: pc.x_lr"},
+		{config.Sources{Sets: []string{"method=bq"}}, `--set method=bq: method: "bq"`},
+		{config.Sources{File: file, Sets: []string{"pc.nudging=centred", "pc.beta=0"}}, "--set pc.beta=0: pc.beta"},
+	} {
+		cfg, err := config.Load(c.src)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.src, err)
+		}
+		err = Check(cfg, file)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.src, err, c.want)
+		}
+	}
+	cfg, err := config.Load(config.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := cfg.With([]string{"pc.steps=0"}, "compare pc:pc.steps=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(v, "config"); err == nil || !strings.Contains(err.Error(), "compare pc:pc.steps=0: pc.steps") {
+		t.Errorf("variant: %v", err)
 	}
 }

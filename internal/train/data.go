@@ -100,7 +100,9 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 			}
 			f := data.Fetcher{Logf: fo.Logf, Progress: fo.Progress}
 			if ferr := f.Fetch(cfg.Data.Name, dir); ferr != nil {
-				return nil, userErr("data: %v (hint: pctrain data fetch %s)", ferr, cfg.Data.Name)
+				// No hint to run `pctrain data fetch`: that is the fetch
+				// that just failed; its message says what to do.
+				return nil, userErr("data.name %s: %s is missing and fetching it failed: %v", cfg.Data.Name, dir, ferr)
 			}
 			train, test, err = load(dir)
 		}
@@ -113,6 +115,19 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	}
 	if train.Classes != test.Classes {
 		return nil, userErr("data: train and test splits have %d and %d classes", train.Classes, test.Classes)
+	}
+	if sizes := cfg.Model.Sizes; cfg.Model.Type == "mlp" && len(sizes) > 0 && !cfg.Generative() {
+		if n := prod(train.Shape); sizes[0] != n {
+			key := "model.sizes"
+			if src := cfg.SourceOf(key); src != "" {
+				key = src + ": " + key
+			}
+			where := cfg.Data.Path
+			if cfg.Data.Name != "npz" {
+				where = DataDir(cfg) + " (" + cfg.Data.Name + ")"
+			}
+			return nil, userErr("%s: the input size is %d but the samples of %s have %d values (shape %v)", key, sizes[0], where, n, train.Shape)
+		}
 	}
 	if f, ok := modelFootprint(cfg, train.Shape, train.Classes); ok && f.outputs > 0 && float64(train.Classes) > f.outputs {
 		// The data's classes do not fit the model's output: name the
@@ -184,4 +199,12 @@ func LoadData(cfg *config.Config, fo FetchOptions) (*Data, error) {
 	// twice that (MNIST MLP: 216 MB peak RSS over 25 epochs, 163 MB after).
 	debug.FreeOSMemory()
 	return d, nil
+}
+
+func prod(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -243,6 +243,9 @@ func imageShape(shape []int) ([3]int, bool) {
 // memoryNeed is an estimate in bytes, split by what the user can change.
 type memoryNeed struct {
 	params, batch, threads, eval float64
+	// sample is one sample's share of batch and eval: what even a batch
+	// of one needs on top of the parameters.
+	sample float64
 }
 
 func (m memoryNeed) total() float64 { return m.params + m.batch + m.threads + m.eval }
@@ -268,6 +271,7 @@ func estimateMemory(cfg *config.Config, d *Data) (memoryNeed, bool) {
 		threads: elem * f.params * (threads - 1),
 		batch:   elem * batch * (6*f.values + f.im2col),
 		eval:    elem * evalBatch * (2*f.values + f.im2col),
+		sample:  elem * (8*f.values + 2*f.im2col),
 	}, true
 }
 
@@ -285,14 +289,26 @@ func checkMemory(cfg *config.Config, d *Data) error {
 	if modelKey == "" {
 		modelKey = "model.hidden"
 	}
-	key, what := modelKey, "its parameters with their gradients and optimizer state"
-	if need.batch+need.eval > need.params && need.batch+need.eval > need.threads {
-		key, what = "data.batch_size", fmt.Sprintf("the values of %d-sample batches", min(cfg.Data.BatchSize, d.Train.Len()))
-	} else if need.threads > need.params {
-		key, what = "train.threads", fmt.Sprintf("a copy of the gradients for each of %d threads", cfg.Threads())
+	// Blame what the user can shrink: the model when even a batch of one
+	// sample cannot fit, else the larger of the batches and the threads.
+	key, what, part := modelKey, "its parameters with their gradients and optimizer state, and one sample's values", need.params+need.sample
+	switch {
+	case need.params+need.sample > avail:
+	case need.threads > need.batch+need.eval:
+		key, what, part = "train.threads", fmt.Sprintf("a copy of the gradients for each of %d threads", cfg.Threads()), need.threads
+	default:
+		key, what, part = "data.batch_size", fmt.Sprintf("the values of %d-sample batches", min(cfg.Data.BatchSize, d.Train.Len())), need.batch+need.eval
 	}
-	return userErr("%s: the run needs about %s (%s %s) but this machine has %s %s; make it smaller",
-		key, bytesString(need.total()), bytesString(math.Max(need.params, math.Max(need.batch+need.eval, need.threads))), what, bytesString(avail), source)
+	advice := "make it smaller"
+	if key != modelKey {
+		advice = "make it or " + modelKey + " smaller"
+	}
+	named := key
+	if src := cfg.SourceOf(key); src != "" {
+		named = src + ": " + key
+	}
+	return userErr("%s: the run needs about %s of memory (%s of it %s) but this machine has %s %s; %s",
+		named, bytesString(need.total()), bytesString(part), what, bytesString(avail), source, advice)
 }
 
 // memoryLimitFallback is assumed when the machine's memory cannot be read

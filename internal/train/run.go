@@ -204,17 +204,33 @@ func foreignEntry(dir string) string {
 
 // createOutDir creates the run directory chooseOutDir picked and checks
 // that it is writable. (With --force over an earlier run, that run's
-// outputs are removed later, once the data has loaded.)
-func createOutDir(dir string) error {
+// outputs are removed later, once the data has loaded.) undo removes the
+// folders it created that are still empty: a run refused before it wrote
+// anything (bad data, say) leaves no trace.
+func createOutDir(dir string) (undo func(), err error) {
+	var created []string
+	for p := filepath.Join(dir, "checkpoints"); !exists(p); p = filepath.Dir(p) {
+		created = append(created, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	undo = func() {
+		for _, p := range created {
+			os.Remove(p) // only empty folders go
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
-		return userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
+		undo()
+		return nil, userErr("train.out_dir: cannot create %s: %v", dir, unwrapPathErr(err))
 	}
 	probe := filepath.Join(dir, ".write-test")
 	if err := os.WriteFile(probe, nil, 0o644); err != nil {
-		return userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
+		undo()
+		return nil, userErr("train.out_dir: %s is not writable: %v", dir, unwrapPathErr(err))
 	}
 	os.Remove(probe)
-	return nil
+	return undo, nil
 }
 
 // removeOutputs deletes what a run writes besides its config.yaml.
@@ -274,9 +290,16 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		return nil, userErr("--resume %s: the run has already finished", dir)
 	}
 	if opts.Resume == "" {
-		if err := createOutDir(dir); err != nil {
+		undo, err := createOutDir(dir)
+		if err != nil {
 			return nil, err
 		}
+		// Refused before config.yaml is written: nothing of the run stays.
+		defer func() {
+			if !isRun(dir) {
+				undo()
+			}
+		}()
 	}
 	d, err := LoadData(cfg, opts.Fetch)
 	if err != nil {

@@ -155,7 +155,8 @@ func Sweep(ctx context.Context, o SweepOptions) (*Leaderboard, error) {
 	}
 	for _, a := range o.Axes { // fail early on a bad key or value
 		for _, v := range a.Values {
-			if _, err := LoadConfig(config.Sources{File: o.File, Sets: append(append([]string(nil), o.BaseSets...), a.Key+"="+v), Env: o.Env}); err != nil {
+			flag := config.Flag{Flag: "--grid " + a.Key + "=" + strings.Join(a.Values, ","), Key: a.Key, Value: v}
+			if _, err := LoadConfig(config.Sources{File: o.File, Sets: o.BaseSets, Env: o.Env, Flags: []config.Flag{flag}}); err != nil {
 				return nil, err
 			}
 		}
