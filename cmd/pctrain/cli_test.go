@@ -35,6 +35,45 @@ func pctrain(t *testing.T, dir string, args ...string) result {
 // writeBlobs writes a tiny 3-class problem: Gaussian blobs in 20
 // dimensions whose means are far apart, so any working method separates
 // them.
+// writeImages16 writes a tiny 3-class image problem for the convolutional
+// model types: 1×16×16 images (VGG-5's four poolings need 16 pixels),
+// each class a different bright square on noise.
+func writeImages16(t *testing.T, path string, nTrain, nTest int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(44, 45))
+	const side, d = 16, 16 * 16
+	gen := func(n int) ([]float32, []int64) {
+		x := make([]float32, n*d)
+		y := make([]int64, n)
+		for i := 0; i < n; i++ {
+			c := i % 3
+			y[i] = int64(c)
+			for j := 0; j < d; j++ {
+				v := 0.2 * rng.NormFloat64()
+				if r, col := j/side, j%side; r/6 == c && col/6 == c {
+					v += 1
+				}
+				x[i*d+j] = float32(v)
+			}
+		}
+		return x, y
+	}
+	xtr, ytr := gen(nTrain)
+	xte, yte := gen(nTest)
+	arrs := map[string][]byte{
+		"x_train": data.EncodeNPY([]int{nTrain, 1, side, side}, xtr), "y_train": data.EncodeNPY([]int{nTrain}, ytr),
+		"x_test": data.EncodeNPY([]int{nTest, 1, side, side}, xte), "y_test": data.EncodeNPY([]int{nTest}, yte),
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := data.WriteNPZ(f, arrs, []string{"x_train", "y_train", "x_test", "y_test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func writeBlobs(t *testing.T, path string, nTrain, nTest int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(42, 43))
@@ -98,6 +137,7 @@ train:
 func setup(t *testing.T) string {
 	dir := t.TempDir()
 	writeBlobs(t, filepath.Join(dir, "blobs.npz"), 300, 90)
+	writeImages16(t, filepath.Join(dir, "images.npz"), 24, 12)
 	if err := os.WriteFile(filepath.Join(dir, "tiny.yaml"), []byte(tinyConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}

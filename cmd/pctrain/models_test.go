@@ -11,7 +11,7 @@ import (
 	"github.com/pctrain/pctrain/internal/data"
 )
 
-// cliModels are the vector-input model types of the CLI tests, as --set
+// cliModels are the model types of the CLI tests, as --set
 // overrides on tiny.yaml (20 inputs, 3 classes); the graph has a skip, a
 // product and tied weights.
 var cliModels = map[string][]string{
@@ -21,6 +21,11 @@ var cliModels = map[string][]string{
 	"skipmlp":      {"model.type=skipmlp", "model.hidden=8", "model.depth=4"},
 	"skipmlp-mupc": {"model.type=skipmlp", "model.hidden=8", "model.depth=4", "model.parameterization=mupc"},
 	"lstm":         {"model.type=lstm", "model.hidden=6", "model.steps=4"},
+	// The convolutional types read 1×16×16 images (images.npz).
+	"cnn": {"data.path=images.npz", "model.type=cnn", `model.layers=[{conv: {out: 4, kernel: 3, padding: 1}}, {act: tanh},
+		{maxpool: 2}, {conv: {out: 4, kernel: 3}}, {act: gelu}, {flatten: {}}, {dense: {out: 3}}]`},
+	"vgg5": {"data.path=images.npz", "model.type=vgg5", "pc.x_lr=0.01", "optim.lr=0.001",
+		"pc.energy_growth_limit=0"}, // ipc moves the weights during inference: F may grow
 	"graph": {"model.type=graph", `model.vertices=[{name: a, op: dense, in: ["input[0:10]"], out: 8},
 		{name: b, op: dense, in: ["input[10:20]"], out: 8}, {name: c, op: mul, in: [a, b], act: tanh},
 		{name: d, op: dense, in: [c], out: 8, act: gelu}, {name: e, op: dense, in: [d], out: 8, act: sigmoid, share: d},
