@@ -509,3 +509,27 @@ func TestFetchedFilesFollowUmask(t *testing.T) {
 		t.Errorf("a failed fetch removed a folder it did not create: %v", err)
 	}
 }
+
+// A data set that a Debian package provides says so when no source
+// worked (offline, package not installed), and one without a package
+// does not pretend to.
+func TestFetchFailureNamesThePackage(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "out")
+	missing := filepath.Join(t.TempDir(), "not-installed")
+	for _, c := range []struct {
+		pkg  string
+		want bool
+	}{{"dataset-test", true}, {"", false}} {
+		sources["test"] = source{Files: []remoteFile{{Name: "f.gz", Sum: "sha256:00"}}, LocalDirs: []string{missing},
+			LocalPackage: c.pkg, Mirrors: []string{"http://127.0.0.1:1/"}}
+		err := (&Fetcher{}).Fetch("test", dst)
+		if err == nil {
+			t.Fatal("fetch with no source succeeded")
+		}
+		got := strings.Contains(err.Error(), "apt-get install dataset-test") && strings.Contains(err.Error(), missing)
+		if got != c.want {
+			t.Errorf("package %q: %v", c.pkg, err)
+		}
+	}
+	delete(sources, "test")
+}

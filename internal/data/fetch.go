@@ -37,8 +37,10 @@ type source struct {
 	// GoModule is module@version whose LocalSubdir holds the files.
 	GoModule    string
 	LocalSubdir string
-	// LocalDirs are folders that may already hold the files.
-	LocalDirs []string
+	// LocalDirs are folders that may already hold the files, and
+	// LocalPackage the Debian package that installs them there.
+	LocalDirs    []string
+	LocalPackage string
 	// Mirrors are base URLs, tried in order.
 	Mirrors []string
 	// Archive, when set, is a .tar.gz at the mirrors holding Members; the
@@ -73,8 +75,9 @@ var sources = map[string]source{
 			{Name: "t10k-images-idx3-ubyte.gz", Sum: "md5:bef4ecab320f06d8554ea6380940ec79", LocalSum: "sha256:cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"},
 			{Name: "t10k-labels-idx1-ubyte.gz", Sum: "md5:bb300cfdad3c16e7a12a480ee83cd310", LocalSum: "sha256:8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"},
 		},
-		LocalDirs: []string{"/usr/share/datasets/fashion-mnist"},
-		Mirrors:   []string{"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"},
+		LocalDirs:    []string{"/usr/share/datasets/fashion-mnist"},
+		LocalPackage: "dataset-fashion-mnist",
+		Mirrors:      []string{"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"},
 	},
 	// CIFAR-10's binary version from its home page (170,052,171 bytes;
 	// the page lists MD5 c32a1d4ab5d03f1284b67883e8d87530).
@@ -213,7 +216,11 @@ func (f *Fetcher) fetch(name string, src source, dest string) error {
 			done = true
 		}
 		if !done {
-			return fmt.Errorf("fetch %s: no source for %s worked (%s)", name, file.Name, strings.Join(errs, "; "))
+			hint := ""
+			if src.LocalPackage != "" {
+				hint = fmt.Sprintf("; offline, install Debian's %s (apt-get install %s), which puts the files in %s", src.LocalPackage, src.LocalPackage, strings.Join(src.LocalDirs, ", "))
+			}
+			return fmt.Errorf("fetch %s: no source for %s worked (%s)%s", name, file.Name, strings.Join(errs, "; "), hint)
 		}
 	}
 	return nil
