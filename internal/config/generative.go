@@ -36,6 +36,10 @@ func defaultEval() EvalConfig {
 // Generative reports whether the network maps labels to samples.
 func (c *Config) Generative() bool { return c.Data.Direction == "generative" }
 
+// Bidirectional reports whether the network has top-down predictions too
+// (model.direction bidirectional, bPC).
+func (c *Config) Bidirectional() bool { return c.Model.Direction == "bidirectional" }
+
 func (c *Config) generativeProblems(bad func(key, format string, args ...any)) {
 	if !slices.Contains([]string{"", "discriminative", "generative"}, c.Data.Direction) {
 		bad("data.direction", "%q is not one of discriminative, generative", c.Data.Direction)
@@ -48,6 +52,29 @@ func (c *Config) generativeProblems(bad func(key, format string, args ...any)) {
 	}
 	if c.Generative() && c.Train.TelemetryEvery > 0 {
 		bad("train.telemetry_every", "is not supported with data.direction generative (got %d)", c.Train.TelemetryEvery)
+	}
+	if !slices.Contains([]string{"", "discriminative", "bidirectional"}, c.Model.Direction) {
+		bad("model.direction", "%q is not one of discriminative, bidirectional", c.Model.Direction)
+	}
+	if c.Bidirectional() {
+		if c.Model.Type != "mlp" {
+			bad("model.direction", "bidirectional supports model.type mlp (got %q)", c.Model.Type)
+		}
+		if c.Method != "pc" {
+			bad("model.direction", "bidirectional is trained by method pc (got %q)", c.Method)
+		}
+		if c.PC.Nudging != "" && c.PC.Nudging != "none" {
+			bad("pc.nudging", "is not supported with model.direction bidirectional (got %q)", c.PC.Nudging)
+		}
+		if c.Generative() {
+			bad("data.direction", "a bidirectional network reads the sample and predicts the label (data.direction discriminative)")
+		}
+		if c.Train.TelemetryEvery > 0 {
+			bad("train.telemetry_every", "is not supported with model.direction bidirectional (got %d)", c.Train.TelemetryEvery)
+		}
+	}
+	if c.Model.TopDownWeight < 0 {
+		bad("model.topdown_weight", "must be ≥ 0 (got %g)", c.Model.TopDownWeight)
 	}
 	if c.Eval.Steps < 0 {
 		bad("eval.steps", "must be ≥ 0 (got %d)", c.Eval.Steps)
