@@ -20,6 +20,11 @@ type EvalConfig struct {
 	// Decay is λ of the value-node decay (Sun & Orchard 2020): F gains
 	// (λ/2)‖x_v‖² for every free value node. 0 disables it.
 	Decay float64 `mapstructure:"decay" yaml:"decay"`
+	// Classify is how recognition decides: argmax (the label vertex free,
+	// the arg-max of the inferred label) or energy (for every class k the
+	// label clamped to one-hot k, the hidden values inferred, the class
+	// of lowest F; C inferences per sample). "" is argmax.
+	Classify string `mapstructure:"classify" yaml:"classify"`
 	// Samples limits how many samples of the test (and validation) split
 	// the per-epoch evaluation of a generative network infers (0: all);
 	// `pctrain eval` always uses the whole split.
@@ -30,7 +35,7 @@ type EvalConfig struct {
 var InputInits = []string{"uniform", "zeros", "noise"}
 
 func defaultEval() EvalConfig {
-	return EvalConfig{Steps: 100, XLR: 0.1, XMomentum: 0.5, InputInit: "uniform"}
+	return EvalConfig{Steps: 100, XLR: 0.1, XMomentum: 0.5, InputInit: "uniform", Classify: "argmax"}
 }
 
 // Generative reports whether the network maps labels to samples.
@@ -90,6 +95,9 @@ func (c *Config) generativeProblems(bad func(key, format string, args ...any)) {
 	}
 	if c.Eval.Samples < 0 {
 		bad("eval.samples", "must be ≥ 0 (got %d)", c.Eval.Samples)
+	}
+	if !slices.Contains([]string{"", "argmax", "energy"}, c.Eval.Classify) {
+		bad("eval.classify", "%q is not one of argmax, energy", c.Eval.Classify)
 	}
 	if !slices.Contains(InputInits, c.Eval.InputInit) {
 		bad("eval.input_init", "%q is not one of uniform, zeros, noise", c.Eval.InputInit)
