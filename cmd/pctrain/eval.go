@@ -15,13 +15,14 @@ type evalOptions struct {
 	cfg        configFlags
 	checkpoint string
 	split      string
+	npz        string
 	json       bool
 }
 
 func newEvalCommand(g *globals) *cobra.Command {
 	o := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval --checkpoint FILE [--config FILE] [--split test|val|train] [--json]",
+		Use:   "eval --checkpoint FILE [--config FILE] [--split test|val|train | --npz FILE] [--json]",
 		Short: "Evaluate a checkpoint: accuracy, loss, per-class accuracy, confusion matrix",
 		Long: `Evaluate a checkpoint on a data split (test by default). The model and data come from the
 config stored in the checkpoint; --set changes keys of it (e.g. --set data.dir=… for data
@@ -35,13 +36,15 @@ which epoch a checkpoint holds and how it was chosen ("selected_by" in --json); 
 checkpoint an older pctrain chose by test accuracy is marked test-selected.` + exitStatusHelp,
 		Example: `  pctrain eval --checkpoint runs/mnist-pc/checkpoints/best.safetensors   # validation-selected
   pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --split train --json
-  pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --set data.dir=/data/mnist`,
+  pctrain eval --checkpoint runs/mnist-pc/checkpoints/last.safetensors --set data.dir=/data/mnist
+  pctrain eval --checkpoint runs/mnist-bp/checkpoints/last.safetensors --npz generated.npz   # judge generated images`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(g, o, cmd.OutOrStdout()) },
 	}
 	o.cfg.register(cmd)
 	cmd.Flags().StringVar(&o.checkpoint, "checkpoint", "", "safetensors checkpoint to evaluate (required)")
 	cmd.Flags().StringVar(&o.split, "split", "test", "data split: test, val or train")
+	cmd.Flags().StringVar(&o.npz, "npz", "", "evaluate the images and labels of this .npz (pctrain generate --npz) instead of a split")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -65,7 +68,7 @@ func runEval(g *globals, o *evalOptions, stdout io.Writer) error {
 		sets = o.cfg.sets
 	}
 	rep := newReporter(g)
-	r, err := train.Eval(train.EvalOptions{Checkpoint: o.checkpoint, Config: cfg, Sets: sets, Split: o.split,
+	r, err := train.Eval(train.EvalOptions{Checkpoint: o.checkpoint, Config: cfg, Sets: sets, Split: o.split, NPZ: o.npz,
 		Fetch: train.FetchOptions{Logf: rep.Logf, Progress: rep.fetchProgress}})
 	if err != nil {
 		return err

@@ -51,6 +51,18 @@ eval: {steps: 100, x_lr: 0.05, x_momentum: 0.5}
 		if ev.Samples != 90 || ev.Accuracy < 0.95 {
 			t.Errorf("%s: classification by inference %.3f on %d samples, want ≥ 0.95 on 90", method, ev.Accuracy, ev.Samples)
 		}
+		// By energy: the class whose clamped one-hot explains the sample
+		// with the lowest F.
+		r = pctrain(t, dir, "eval", "--checkpoint", ck, "--json", "--set", "eval.classify=energy")
+		if r.code != 0 {
+			t.Fatalf("%s: eval by energy exit %d: %s", method, r.code, r.stderr)
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Samples != 90 || ev.Accuracy < 0.95 {
+			t.Errorf("%s: classification by energy %.3f on %d samples, want ≥ 0.95 on 90", method, ev.Accuracy, ev.Samples)
+		}
 	}
 	ck := filepath.Join("run-pc", "checkpoints", "last.safetensors")
 	if r := pctrain(t, dir, "generate", "--checkpoint", ck, "--labels", "0-2", "--per-label", "2", "-o", "g.png", "--npz", "g.npz"); r.code != 0 {

@@ -131,6 +131,17 @@ type ModelConfig struct {
 	// InitFrom is a safetensors checkpoint whose weights replace the
 	// initialisation.
 	InitFrom string `mapstructure:"init_from" yaml:"init_from"`
+	// Direction is discriminative (one bottom-up prediction per vertex)
+	// or bidirectional (bPC, Oliviers, Tang & Bogacz 2025: every vertex
+	// also has a top-down prediction from the vertex above, by a second
+	// MLP of the reversed sizes whose parameters are topdown.layers.{i};
+	// mlp and pc only). "" is discriminative.
+	Direction string `mapstructure:"direction" yaml:"direction"`
+	// TopDownWeight is α_gen of a bidirectional network: F gains
+	// α·Σ_v ½‖x_v − nu_v‖² over the top-down predictions nu_v. 0 trains
+	// the bottom-up network exactly as pc (the top-down one gets zero
+	// gradients).
+	TopDownWeight float64 `mapstructure:"topdown_weight" yaml:"topdown_weight"`
 }
 
 // PCConfig configures the state-based PC rules' inference (pc, ipc).
@@ -232,7 +243,7 @@ func Default() Config {
 		Seed: 1, Method: "pc", DType: "float32", Loss: "ce",
 		Data: DataConfig{Name: "mnist", BatchSize: 128, Shuffle: true, ValSplit: DefaultValSplit, Normalize: "auto", Direction: "discriminative"},
 		Model: ModelConfig{Type: "mlp", Sizes: []int{784, 128, 128, 128, 10}, Layers: []map[string]any{}, Vertices: []map[string]any{},
-			Hidden: 128, Steps: 28, Blocks: 2, Depth: 8, Parameterization: "standard", Activation: "gelu", Bias: true, Init: "default"},
+			Hidden: 128, Steps: 28, Blocks: 2, Depth: 8, Parameterization: "standard", Activation: "gelu", Bias: true, Init: "default", Direction: "discriminative", TopDownWeight: 1},
 		PC:    PCConfig{Steps: 8, XLR: 0.01, XMomentum: 0.65, EnergyGrowthLimit: 10, Nudging: "none", Beta: 0.1},
 		ZIL:   ZILConfig{Schedule: "sequential", Gamma: 1},
 		Optim: OptimConfig{Name: "adamw", LR: 3e-4, WeightDecay: 0, Eps: 1e-8, Schedule: "constant"},

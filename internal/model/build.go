@@ -145,6 +145,9 @@ func (g *Graph[T]) Init(rng *rand.Rand, name string) error {
 			initLayer(rng, f, l)
 		}
 	}
+	if g.TopDown != nil {
+		return g.TopDown.Init(rng, name)
+	}
 	return nil
 }
 

@@ -48,6 +48,39 @@ type Graph[T tensor.Float] struct {
 	Children [][]Edge
 	params   []*Param[T]
 	buffers  []*Buffer[T]
+	// TopDown, when set, makes the graph bidirectional (bPC; see
+	// Bidirectional): it predicts every vertex of this chain but the
+	// output from the vertex above.
+	TopDown *Graph[T]
+}
+
+// Bidirectional attaches h as g's top-down graph: h's vertex u predicts
+// g's vertex L−u from g's vertex L−u+1 (h's input, vertex 0, stands for
+// g's output L). Both must be chains of the same length with reversed
+// sizes. h's parameters are renamed topdown.{name} and listed after g's
+// own (checkpoints, optimizer, initialisation: g's draws come first, so
+// g starts as it would alone).
+func Bidirectional[T tensor.Float](g, h *Graph[T]) error {
+	L := g.Output()
+	if h.Output() != L {
+		return fmt.Errorf("model: top-down graph has %d vertices, want %d", len(h.Vertices), len(g.Vertices))
+	}
+	for u := 0; u <= L; u++ {
+		if h.Vertices[u].Shape.Size() != g.Vertices[L-u].Shape.Size() {
+			return fmt.Errorf("model: top-down vertex %d has %d units, want %d", u, h.Vertices[u].Shape.Size(), g.Vertices[L-u].Shape.Size())
+		}
+	}
+	for v := 1; v <= L; v++ {
+		if len(g.Vertices[v].Inputs) != 1 || g.Vertices[v].Inputs[0] != v-1 || len(h.Vertices[v].Inputs) != 1 || h.Vertices[v].Inputs[0] != v-1 {
+			return fmt.Errorf("model: a bidirectional network needs two chains")
+		}
+	}
+	for _, p := range h.params {
+		p.Name = "topdown." + p.Name
+	}
+	g.params = append(g.params, h.params...)
+	g.TopDown = h
+	return nil
 }
 
 // NewGraph checks inputs and shapes, computes levels (the longest distance

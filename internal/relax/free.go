@@ -192,3 +192,25 @@ func (inf *Infer[T]) EnergyNow(labels []int, decay float64) float64 {
 // Prediction is mu_L, the output's prediction at the current state (the
 // generated or completed sample when output units are free).
 func (inf *Infer[T]) Prediction() *Mat[T] { return inf.ws.Mu[inf.G.Output()] }
+
+// SampleEnergies is F of each sample (decay included) at the state of the
+// last Run, from its errors: Σ_v ½‖eps_v‖² (the output's too, which for
+// mse is its loss) + (λ/2)·Σ_{free v} ‖x_v‖². The slice is new.
+func (inf *Infer[T]) SampleEnergies(decay float64) []float64 {
+	rows := inf.x[0].Rows
+	f := make([]float64, rows)
+	for v := 1; v <= inf.G.Output(); v++ {
+		e := inf.eps[v]
+		for i := range rows {
+			f[i] += 0.5 * tensor.SumSq(e.Row(i))
+		}
+	}
+	if decay != 0 {
+		for v := inf.first(); v < inf.G.Output(); v++ {
+			for i := range rows {
+				f[i] += 0.5 * decay * tensor.SumSq(inf.x[v].Row(i))
+			}
+		}
+	}
+	return f
+}

@@ -262,3 +262,25 @@ func TestInferGradientFiniteDifferences(t *testing.T) {
 		t.Error("input gradient is zero")
 	}
 }
+
+// The per-sample energies average to the batch-mean F (decay included):
+// recognition by energy compares exactly the F that inference descends.
+func TestInferSampleEnergiesAverageToF(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	g, loss := genNet(t, rng, []int{3, 5, 7}, "tanh")
+	const B = 4
+	loss.Y = randMat(rng, B, 7)
+	inf := NewInfer(g, loss)
+	const decay = 0.3
+	r, err := inf.Run(context.Background(), randMat(rng, B, 3), make([]int, B), FreeSettings{Steps: 4, LR: 0.1, Decay: decay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range inf.SampleEnergies(decay) {
+		sum += f
+	}
+	if d := math.Abs(sum/B - r.Energy); !(d <= 1e-12*r.Energy) || r.Energy == 0 {
+		t.Errorf("mean of per-sample F %v, batch-mean F %v", sum/B, r.Energy)
+	}
+}

@@ -80,6 +80,10 @@ type Result struct {
 	// EnergyLevels is owned by the State and overwritten by the next batch.
 	Energy       float64
 	EnergyLevels []float64
+	// StartEnergy, when non-zero, is the batch-mean F at the start of
+	// inference where it is not the loss (bPC's top-down term); the
+	// energy-growth guard compares Energy with it.
+	StartEnergy float64
 	// Steps is the number of inference steps run; Samples the batch size.
 	Steps, Samples int
 }

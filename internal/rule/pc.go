@@ -30,6 +30,9 @@ type pc[T tensor.Float] struct {
 }
 
 func newPC[T tensor.Float](env Env[T]) (Rule[T], error) {
+	if env.G.TopDown != nil {
+		return newBPC(env), nil
+	}
 	return &pc[T]{g: env.G, ilPhases: newILPhases(env)}, nil
 }
 

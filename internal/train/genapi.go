@@ -43,8 +43,8 @@ type genModel[T tensor.Float] struct {
 }
 
 func loadGenerative[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, fo FetchOptions) (*genModel[T], error) {
-	if !cfg.Generative() {
-		return nil, userErr("--checkpoint %s: not a generative network (its data.direction is %q, not generative)", ck.Path, cfg.Data.Direction)
+	if !cfg.Generative() && !cfg.Bidirectional() {
+		return nil, userErr("--checkpoint %s: not a generative network (its data.direction is %q, not generative, and its model.direction %q, not bidirectional)", ck.Path, cfg.Data.Direction, cfg.Model.Direction)
 	}
 	d, err := LoadData(cfg, fo)
 	if err != nil {
@@ -56,6 +56,11 @@ func loadGenerative[T tensor.Float](ck *loadedCheckpoint, cfg *config.Config, fo
 	}
 	if err := ck.loadWeights(g, buffersIfPresent); err != nil {
 		return nil, err
+	}
+	if cfg.Bidirectional() {
+		// A bidirectional network generates with its top-down graph
+		// alone (label in, sample out); its bottom-up energy is not used.
+		g = g.TopDown
 	}
 	return &genModel[T]{cfg: cfg, d: d, g: g}, nil
 }

@@ -161,13 +161,19 @@ func (e *genEvaluator[T]) run(v data.View, split string, classes int) EvalResult
 		labels := e.labels[:len(ids)]
 		data.Batch(&e.x, labels, v.DS, ids, e.norm)
 		e.loss.Y, e.loss.Free = &e.x, nil
-		initInput(&e.x0, len(ids), classes, e.cfg.Eval.InputInit, rng)
-		res, _ := e.inf.Run(context.Background(), &e.x0, labels, e.settings())
-		fSum += res.Energy * float64(len(ids))
-		in := e.inf.Values()[0]
+		var pred func(i int) int
+		if e.cfg.Eval.Classify == "energy" {
+			pred = e.byEnergy(labels, classes, &fSum)
+		} else {
+			initInput(&e.x0, len(ids), classes, e.cfg.Eval.InputInit, rng)
+			res, _ := e.inf.Run(context.Background(), &e.x0, labels, e.settings())
+			fSum += res.Energy * float64(len(ids))
+			in := e.inf.Values()[0]
+			pred = func(i int) int { return tensor.ArgMax(in.Row(i)) }
+		}
 		for i, l := range labels {
 			r.Support[l]++
-			p := tensor.ArgMax(in.Row(i))
+			p := pred(i)
 			r.Confusion[l][p]++
 			if p == l {
 				correct++
@@ -182,6 +188,36 @@ func (e *genEvaluator[T]) run(v data.View, split string, classes int) EvalResult
 		}
 	}
 	return r
+}
+
+// byEnergy classifies the batch in e.x by energy: for every class k the
+// label vertex clamped to one-hot k, eval.steps steps on the hidden values,
+// F per sample at the end; the prediction is the class of lowest F. It adds
+// the lowest F of every sample to *fSum.
+func (e *genEvaluator[T]) byEnergy(labels []int, classes int, fSum *float64) func(int) int {
+	n := len(labels)
+	best := make([]float64, n)
+	arg := make([]int, n)
+	s := e.settings()
+	s.FreeInput = false
+	ks := make([]int, n)
+	for k := range classes {
+		for i := range ks {
+			ks[i] = k
+		}
+		oneHot(&e.x0, ks, classes)
+		e.inf.Run(context.Background(), &e.x0, labels, s)
+		f := e.inf.SampleEnergies(s.Decay)
+		for i := range n {
+			if k == 0 || f[i] < best[i] {
+				best[i], arg[i] = f[i], k
+			}
+		}
+	}
+	for _, f := range best {
+		*fSum += f
+	}
+	return func(i int) int { return arg[i] }
 }
 
 // buildFor builds cfg's model for d (generative networks: labels in,

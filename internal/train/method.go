@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pctrain/pctrain/internal/config"
 	"github.com/pctrain/pctrain/internal/model"
@@ -68,6 +69,14 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 			return nil, fmt.Errorf("model.sizes: the input size is %d but the samples have %d values (shape %v)", sizes[0], n, shape)
 		}
 		g, err = model.NewMLP[T](model.MLPSpec{Sizes: sizes, Activation: cfg.Model.Activation, Bias: cfg.Model.Bias})
+		if err == nil && cfg.Bidirectional() {
+			rev := slices.Clone(sizes)
+			slices.Reverse(rev)
+			var h *model.Graph[T]
+			if h, err = model.NewMLP[T](model.MLPSpec{Sizes: rev, Activation: cfg.Model.Activation, Bias: cfg.Model.Bias}); err == nil {
+				err = model.Bidirectional(g, h)
+			}
+		}
 	}
 	if err != nil {
 		return nil, err

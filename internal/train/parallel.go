@@ -183,6 +183,7 @@ func (s *split[T]) Step(ctx context.Context, b *rule.Batch[T], u rule.Updater) (
 		out.Loss += r.Loss
 		out.Correct += r.Correct
 		out.Energy += w * r.Energy
+		out.StartEnergy += w * r.StartEnergy
 		for v, e := range r.EnergyLevels {
 			out.EnergyLevels[v] += w * e
 		}

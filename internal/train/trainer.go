@@ -402,6 +402,9 @@ func (t *Trainer[T]) checkFinite(r relax.Result) error {
 	// that grows far beyond it means the value-node steps diverge.
 	if lim := t.Cfg.PC.EnergyGrowthLimit; t.Info.EnergyGuard && lim > 0 && r.Samples > 0 {
 		start := r.Loss / float64(r.Samples)
+		if r.StartEnergy > 0 {
+			start = r.StartEnergy
+		}
 		if r.Energy > lim*start {
 			return &DivergedError{Quantity: "inference energy", Where: "vertex " + t.G.Vertices[worstLevel(r.EnergyLevels)].Name,
 				Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1, Hint: "lower pc.x_lr or pc.x_momentum, or use fewer pc.steps",
