@@ -93,7 +93,7 @@ func TestBidirectionalCheckpointRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ck.loadWeights(g); err != nil {
+	if err := ck.loadWeights(g, buffersIfPresent); err != nil {
 		t.Fatal(err)
 	}
 	saved := readWeights(t, path)
