@@ -14,6 +14,7 @@ type kernels32 struct {
 	add, sub  func(dst, a, b []float32)
 	mul       func(dst, a, b []float32)
 	axpy      func(alpha float32, x, y []float32)
+	scale     func(dst []float32, s float32, x []float32)
 	valueStep func(x, vel, eps, pull []float32, lr, m float32)
 	addRow    func(m []float32, cols int, v []float32)
 	sumSq     func(x []float32) float64
@@ -40,6 +41,7 @@ var goKernels32 = kernels32{
 	sub:       goSub[float32],
 	mul:       goMul[float32],
 	axpy:      goAxpy[float32],
+	scale:     goScale[float32],
 	valueStep: goValueStep[float32],
 	addRow:    goAddRow[float32],
 	sumSq:     goSumSq32,
@@ -85,6 +87,14 @@ func goAxpy[T Float](alpha T, x, y []T) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += alpha * x[i]
+	}
+}
+
+// goScale sets dst = s·x (dst may be x).
+func goScale[T Float](dst []T, s T, x []T) {
+	dst = dst[:len(x)]
+	for i := range x {
+		dst[i] = s * x[i]
 	}
 }
 

@@ -16,6 +16,7 @@ struct pc_kernels {
 	void (*sub)(float *, const float *, const float *, long);
 	void (*mul)(float *, const float *, const float *, long);
 	void (*axpy)(float, const float *, float *, long);
+	void (*scale)(float *, float, const float *, long);
 	void (*value_step)(float *, float *, const float *, const float *, float, float, long);
 	double (*sumsq)(const float *, long);
 	void (*add_row)(float *, long, long, const float *);
@@ -34,6 +35,7 @@ void pc_add(float *dst, const float *a, const float *b, long n);
 void pc_sub(float *dst, const float *a, const float *b, long n);
 void pc_mul(float *dst, const float *a, const float *b, long n);
 void pc_axpy(float alpha, const float *x, float *y, long n);
+void pc_scale(float *dst, float s, const float *x, long n);
 void pc_value_step(float *x, float *vel, const float *eps, const float *pull, float lr, float m, long n);
 double pc_sumsq(const float *x, long n);
 void pc_add_row(float *m, long rows, long cols, const float *v);

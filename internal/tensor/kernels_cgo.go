@@ -31,6 +31,9 @@ func init() {
 		axpy: func(alpha float32, x, y []float32) {
 			C.pc_axpy(C.float(alpha), fp(x[:len(y)]), fp(y), n(y))
 		},
+		scale: func(dst []float32, s float32, x []float32) {
+			C.pc_scale(fp(dst[:len(x)]), C.float(s), fp(x), n(x))
+		},
 		valueStep: func(x, vel, eps, pull []float32, lr, m float32) {
 			C.pc_value_step(fp(x), fp(vel[:len(x)]), fp(eps[:len(x)]), fp(pull[:len(x)]), C.float(lr), C.float(m), n(x))
 		},

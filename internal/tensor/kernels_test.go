@@ -85,6 +85,13 @@ func TestKernelsAgree(t *testing.T) {
 		k32.axpy(-0.37, x, y1)
 		goKernels32.axpy(-0.37, x, y2)
 		sameSlices(t, "axpy", x, y1, y2)
+		s1, s2 := make([]float32, n), make([]float32, n)
+		k32.scale(s1, -0.37, x)
+		goKernels32.scale(s2, -0.37, x)
+		sameSlices(t, "scale", x, s1, s2)
+		copy(s1, x)
+		k32.scale(s1, -0.37, s1)
+		sameSlices(t, "scale in place", x, s1, s2)
 
 		vel1, x1 := kernelInputs(rng, n), kernelInputs(rng, n)
 		vel2, x2 := append([]float32(nil), vel1...), append([]float32(nil), x1...)
