@@ -14,8 +14,9 @@ import (
 )
 
 // A training step allocates nothing once its buffers are sized: every
-// method's gradient and the optimizer step, on an MLP, a CNN and a graph
-// with tied weights (an RNN).
+// method's gradient (ePC's too) and the optimizer step, on an MLP, a CNN,
+// a graph with tied weights (an RNN) and the depth curve's skipmlp under
+// both parameterisations (scalings passed through, and applied).
 func TestStepDoesNotAllocate(t *testing.T) {
 	if !strings.HasPrefix(tensor.BackendName(), "OpenBLAS") {
 		t.Skipf("backend %s: gonum's pure-Go GEMM allocates for its worker goroutines; build with -tags openblas", tensor.BackendName())
@@ -30,6 +31,10 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		{"mlp-split", []int{784}, 10, func(c *config.Config) { c.Model.Sizes = []int{784, 32, 32, 10} }},
 		{"cnn", []int{1, 28, 28}, 10, mnistCNN},
 		{"rnn", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 16, 28 }},
+		{"skipmlp", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 16, 4 }},
+		{"skipmlp-mupc", []int{784}, 10, func(c *config.Config) {
+			c.Model.Type, c.Model.Hidden, c.Model.Depth, c.Model.Parameterization = "skipmlp", 16, 4, "mupc"
+		}},
 	}
 	for _, c := range cases {
 		for _, method := range rule.Names() {
