@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/optim"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -197,6 +199,40 @@ func refSettings(c *config.Config) {
 func BenchmarkRefMLPBP(b *testing.B)   { benchStep(b, "bp", refMLP, refSettings) }
 func BenchmarkRefMLPPC20(b *testing.B) { benchStep(b, "pc", refMLP, refSettings) }
 func BenchmarkRefMLPZIL(b *testing.B)  { benchStep(b, "zil", refMLP, refSettings) }
+
+// iPC with T = 20 takes an optimizer step at every inference step (the
+// trainer's Update), so its benchmark does too; ePC with T = 5 (ePC's
+// setting; issue 17 judges it against bp).
+func BenchmarkRefMLPIPC20(b *testing.B) {
+	cfg := config.Default()
+	cfg.Method, cfg.Model.Sizes = "ipc", refMLP
+	refSettings(&cfg)
+	g, loss, x, labels := benchSetup(b, &cfg, []int{784}, 10)
+	info, _ := rule.Lookup("ipc")
+	r, err := rule.New(info, rule.Env[float32]{Cfg: &cfg, G: g, Loss: loss})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
+	u := optUpdater{func() { opt.Step(1e-4) }}
+	batch := rule.Batch[float32]{X: x, Labels: labels}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Step(context.Background(), &batch, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(x.Rows*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkRefMLPEPC5(b *testing.B) {
+	benchStep(b, "epc", refMLP, func(c *config.Config) { refSettings(c); c.PC.Steps, c.PC.XLR, c.PC.XMomentum = 5, 0.01, 0 })
+}
+
+// optUpdater is a rule.Updater that takes an optimizer step.
+type optUpdater struct{ step func() }
+
+func (u optUpdater) Update() error { u.step(); return nil }
 
 // The reference MLP with each batch split over two cores (train.threads 2).
 func BenchmarkRefMLPBPSplit2(b *testing.B)   { benchSplit(b, "bp") }
