@@ -294,6 +294,7 @@ def main():
     p.add_argument('--T', type=int, default=20)
     p.add_argument('--steps', type=int, default=50)
     p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--warmup', type=int, default=None, help='steps before timing (default max(3, steps/10))')
     args = p.parse_args()
     if args.batch is None:
         args.batch = 64 if args.model == 'skipmlp' else 128
@@ -304,7 +305,7 @@ def main():
     if (args.model, args.method) not in cases:
         p.error('no %s %s reference' % (args.model, args.method))
     step = cases[(args.model, args.method)](args)
-    for _ in range(max(3, args.steps // 10)):
+    for _ in range(max(3, args.steps // 10) if args.warmup is None else args.warmup):
         step()
     t0 = time.perf_counter()
     for _ in range(args.steps):
