@@ -84,9 +84,8 @@ func (p *EPC[T]) Relax(lr, m float64) {
 	p.Adjoints()
 	for v := 1; v < p.G.Output(); v++ {
 		d := p.ws.Delta(v)
-		// ValueStep descends along eps − pull; pull = −δ gives e + δ.
-		tensor.Scale(-1, d.Data)
-		tensor.ValueStep(p.eps[v].Data, p.vel[v].Data, p.eps[v].Data, d.Data, T(lr), T(m))
+		// Descends along e + δ (ValueStep's eps − pull with pull = −δ).
+		tensor.ValueStepAdd(p.eps[v].Data, p.vel[v].Data, p.eps[v].Data, d.Data, T(lr), T(m))
 	}
 }
 

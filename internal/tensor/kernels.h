@@ -18,6 +18,7 @@ struct pc_kernels {
 	void (*axpy)(float, const float *, float *, long);
 	void (*scale)(float *, float, const float *, long);
 	void (*value_step)(float *, float *, const float *, const float *, float, float, long);
+	void (*value_step_add)(float *, float *, const float *, const float *, float, float, long);
 	double (*sumsq)(const float *, long);
 	void (*add_row)(float *, long, long, const float *);
 	void (*adam)(float *, const float *, float *, float *, long, struct pc_adam);
@@ -37,6 +38,7 @@ void pc_mul(float *dst, const float *a, const float *b, long n);
 void pc_axpy(float alpha, const float *x, float *y, long n);
 void pc_scale(float *dst, float s, const float *x, long n);
 void pc_value_step(float *x, float *vel, const float *eps, const float *pull, float lr, float m, long n);
+void pc_value_step_add(float *x, float *vel, const float *eps, const float *g, float lr, float m, long n);
 double pc_sumsq(const float *x, long n);
 void pc_add_row(float *m, long rows, long cols, const float *v);
 void pc_adam(float *p, const float *g, float *m, float *v, long n, struct pc_adam h);
