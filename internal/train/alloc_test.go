@@ -32,6 +32,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		{"cnn", []int{1, 28, 28}, 10, mnistCNN},
 		{"rnn", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 16, 28 }},
 		{"skipmlp", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 16, 4 }},
+		{"skipmlp-split", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 16, 4 }},
 		{"skipmlp-mupc", []int{784}, 10, func(c *config.Config) {
 			c.Model.Type, c.Model.Hidden, c.Model.Depth, c.Model.Parameterization = "skipmlp", 16, 4, "mupc"
 		}},
@@ -45,7 +46,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			g, loss, x, labels := benchSetup(nil, &cfg, c.shape, c.classes)
 			var m Method[float32]
 			var err error
-			if c.name == "mlp-split" {
+			if strings.HasSuffix(c.name, "-split") {
 				m, err = newSplitMethod(2, &cfg, g, c.shape, c.classes, loss)
 			} else {
 				m, err = NewMethod(method, &cfg, g, loss)
