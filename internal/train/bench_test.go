@@ -313,6 +313,8 @@ func benchSkipMLP(b *testing.B, method string, depth int) {
 
 func BenchmarkSkipMLP4BP(b *testing.B)    { benchSkipMLP(b, "bp", 4) }
 func BenchmarkSkipMLP4EPC(b *testing.B)   { benchSkipMLP(b, "epc", 4) }
+func BenchmarkSkipMLP16BP(b *testing.B)   { benchSkipMLP(b, "bp", 16) }
+func BenchmarkSkipMLP16EPC(b *testing.B)  { benchSkipMLP(b, "epc", 16) }
 func BenchmarkSkipMLP128BP(b *testing.B)  { benchSkipMLP(b, "bp", 128) }
 func BenchmarkSkipMLP128PC(b *testing.B)  { benchSkipMLP(b, "pc", 128) }
 func BenchmarkSkipMLP128EPC(b *testing.B) { benchSkipMLP(b, "epc", 128) }
