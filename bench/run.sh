@@ -32,7 +32,7 @@ gobench() { # benchmark name → samples/s
   "$tmp/train.test" -test.run '^$' -test.bench "^$1\$" -test.benchtime "${2:-40x}" | awk '/samples\/s/ {for (i=1;i<=NF;i++) if ($(i+1)=="samples/s") print $i}'
 }
 torchbench() { # method steps [model T warm-up threads] → samples/s
-  $PY bench/torch_ref.py --model "${3:-mlp}" --method "$1" --T "${4:-20}" --steps "$2" ${5:+--warmup "$5"} --threads "${6:-1}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["samples_per_sec"])'
+  OPENBLAS_NUM_THREADS="${6:-1}" $PY bench/torch_ref.py --model "${3:-mlp}" --method "$1" --T "${4:-20}" --steps "$2" ${5:+--warmup "$5"} --threads "${6:-1}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["samples_per_sec"])'
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
