@@ -367,20 +367,29 @@ type derivLayer[T tensor.Float] interface {
 	VJPDeriv(dx, d, dy *Mat[T])
 }
 
-// chain holds the buffers of one layer chain: h[k] is the output of layer k.
+// passLayer is a layer that may currently be the identity (a Scale of 1):
+// a chain then hands its input on instead of copying it.
+type passLayer interface{ passThrough() bool }
+
+// chain holds the buffers of one layer chain: h[k] is the buffer of layer
+// k's output, y[k] the output of the last forward (h[k], or the layer's
+// input when the layer passed it through).
 type chain[T tensor.Float] struct {
 	layers []Layer[T]
 	// lowestParam is the index of the first layer with parameters
 	// (len(layers) when none); computed once, since Params may allocate.
 	lowestParam int
 	h           []*Mat[T]
+	y           []*Mat[T]
 	d           []*Mat[T]
 	deriv       []*Mat[T]
 	in          *Mat[T] // the input of the last forward
+	// fixedOut: the last layer must write into h[last] (a vertex's mu).
+	fixedOut bool
 }
 
 func newChain[T tensor.Float](layers []Layer[T], out *Mat[T]) *chain[T] {
-	c := &chain[T]{layers: layers, lowestParam: len(layers)}
+	c := &chain[T]{layers: layers, lowestParam: len(layers), fixedOut: out != nil}
 	for k := len(layers) - 1; k >= 0; k-- {
 		if len(layers[k].Params()) > 0 {
 			c.lowestParam = k
@@ -392,10 +401,18 @@ func newChain[T tensor.Float](layers []Layer[T], out *Mat[T]) *chain[T] {
 			h = out
 		}
 		c.h = append(c.h, h)
+		c.y = append(c.y, h)
 		c.d = append(c.d, &Mat[T]{})
 		c.deriv = append(c.deriv, &Mat[T]{})
 	}
 	return c
+}
+
+// passes reports whether layer k is the identity now and its output need
+// not be a buffer of its own.
+func (c *chain[T]) passes(k int) bool {
+	pl, ok := c.layers[k].(passLayer)
+	return ok && pl.passThrough() && !(c.fixedOut && k == len(c.layers)-1)
 }
 
 // forward runs the chain on in and returns its output (in itself for an
@@ -404,11 +421,16 @@ func (c *chain[T]) forward(in *Mat[T]) *Mat[T] {
 	c.in = in
 	x := in
 	for k, l := range c.layers {
-		if dl, ok := l.(derivLayer[T]); ok {
+		switch dl, ok := l.(derivLayer[T]); {
+		case c.passes(k):
+			c.y[k] = x
+			continue
+		case ok:
 			dl.ForwardDeriv(c.h[k], c.deriv[k], x)
-		} else {
+		default:
 			l.Forward(c.h[k], x)
 		}
+		c.y[k] = c.h[k]
 		x = c.h[k]
 	}
 	return x
@@ -428,16 +450,13 @@ func (c *chain[T]) vjp(dy, dx *Mat[T], grads bool, alpha T) {
 		}
 		lowest = c.lowestParam
 	}
-	if len(c.layers) == 0 {
-		if dx != nil {
-			dx.CopyFrom(dy)
-		}
-		return
-	}
 	for k := len(c.layers) - 1; k >= lowest; k-- {
+		if c.y[k] != c.h[k] { // passed through: so does the gradient
+			continue
+		}
 		x := c.in
 		if k > 0 {
-			x = c.h[k-1]
+			x = c.y[k-1]
 		}
 		var out *Mat[T]
 		switch {
@@ -454,6 +473,9 @@ func (c *chain[T]) vjp(dy, dx *Mat[T], grads bool, alpha T) {
 			c.layers[k].VJP(out, x, c.h[k], dy, grads, alpha)
 		}
 		dy = out
+	}
+	if dx != nil && dx != dy {
+		dx.CopyFrom(dy) // an empty chain, or identities down to the input
 	}
 }
 
@@ -508,10 +530,15 @@ func (g *Graph[T]) ForwardVertex(ws *Workspace[T], v int, ins []*Mat[T]) {
 	c := ws.branch[v][0]
 	if len(ins) > 1 {
 		c = ws.comb[v]
+		if len(vx.Layers) == 0 {
+			c = ws.Mu[v] // the combination is the prediction
+		}
 		combine(c, vx.Combine, ws.branch[v])
 	}
 	if len(vx.Layers) == 0 {
-		ws.Mu[v].CopyFrom(c)
+		if c != ws.Mu[v] {
+			ws.Mu[v].CopyFrom(c)
+		}
 		return
 	}
 	ws.main[v].forward(c)
@@ -521,8 +548,8 @@ func combine[T tensor.Float](dst *Mat[T], op string, parts []*Mat[T]) {
 	rows := parts[0].Rows
 	switch op {
 	case "add":
-		dst.CopyFrom(parts[0])
-		for _, p := range parts[1:] {
+		tensor.Add(dst, parts[0], parts[1])
+		for _, p := range parts[2:] {
 			tensor.Axpy(1, p.Data, dst.Data)
 		}
 	case "mul":
@@ -566,13 +593,18 @@ func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, dmu *Mat[T], want []bool, 
 	}
 	// Back through the main chain to the combined input.
 	var dc *Mat[T]
-	if any {
+	switch {
+	case !any:
+	case len(vx.Layers) == 0 && len(vx.Inputs) > 1:
+		dc = dmu // the combination is the prediction: its gradient is dmu
+	case len(vx.Inputs) == 1 && len(ws.pre[v][0].layers) == 0:
+		dc = ws.Contrib[v][0]
+	default:
 		dc = ws.dcomb[v]
-		if len(vx.Inputs) == 1 && len(ws.pre[v][0].layers) == 0 {
-			dc = ws.Contrib[v][0]
-		}
 	}
-	ws.main[v].vjp(dmu, dc, grads, alpha)
+	if dc != dmu {
+		ws.main[v].vjp(dmu, dc, grads, alpha)
+	}
 	if dc == nil {
 		return
 	}
@@ -581,7 +613,7 @@ func (g *Graph[T]) VJPVertex(ws *Workspace[T], v int, dmu *Mat[T], want []bool, 
 			continue
 		}
 		db := dc
-		if len(vx.Inputs) > 1 {
+		if len(vx.Inputs) > 1 && vx.Combine != "add" { // add hands dc to every input
 			db = ws.dbranch[v]
 			splitGrad(db, vx.Combine, dc, ws.branch[v], i)
 		}
@@ -630,13 +662,17 @@ func splitGrad[T tensor.Float](db *Mat[T], op string, dc *Mat[T], parts []*Mat[T
 // ws.Contrib[c][slot], in ascending child order — the one summation order
 // that backprop and the PC methods share.
 func (g *Graph[T]) GatherGrad(ws *Workspace[T], dst *Mat[T], p int) {
-	for k, e := range g.Children[p] {
-		src := ws.Contrib[e.Child][e.Slot]
-		if k == 0 {
-			dst.CopyFrom(src)
-			continue
-		}
-		tensor.Axpy(1, src.Data, dst.Data)
+	ch := g.Children[p]
+	switch len(ch) {
+	case 0:
+		return
+	case 1:
+		dst.CopyFrom(ws.Contrib[ch[0].Child][ch[0].Slot])
+		return
+	}
+	tensor.Add(dst, ws.Contrib[ch[0].Child][ch[0].Slot], ws.Contrib[ch[1].Child][ch[1].Slot])
+	for _, e := range ch[2:] {
+		tensor.Axpy(1, ws.Contrib[e.Child][e.Slot].Data, dst.Data)
 	}
 }
 

@@ -21,17 +21,21 @@ func (s *Scale[T]) Kind() string                     { return "scale" }
 func (s *Scale[T]) OutShape(in Shape) (Shape, error) { return in, nil }
 func (s *Scale[T]) Params() []*Param[T]              { return nil }
 
+// passThrough: a scaling of 1 (the standard parameterisation) is the
+// identity, and a chain hands its input on (graph.go's passLayer).
+func (s *Scale[T]) passThrough() bool { return s.A == 1 }
+
 func (s *Scale[T]) Forward(y, x *Mat[T]) {
-	y.CopyFrom(x)
-	tensor.Scale(T(s.A), y.Data)
+	y.Resize(x.Rows, x.Cols)
+	tensor.ScaleTo(y.Data, T(s.A), x.Data)
 }
 
 func (s *Scale[T]) VJP(dx, _, _, dy *Mat[T], _ bool, _ T) {
 	if dx == nil {
 		return
 	}
-	dx.CopyFrom(dy)
-	tensor.Scale(T(s.A), dx.Data)
+	dx.Resize(dy.Rows, dy.Cols)
+	tensor.ScaleTo(dx.Data, T(s.A), dy.Data)
 }
 
 // Parameterization of a skipmlp.

@@ -132,3 +132,59 @@ func TestSkipMLPActivationScaleAtInit(t *testing.T) {
 		}
 	}
 }
+
+// A Scale of 1 is passed through (no buffer, no pass): the chain hands its
+// input on in the forward pass and the gradient on in the reverse pass.
+// Backprop must still equal finite differences of the batch-mean loss on a
+// graph that puts such identities everywhere a chain can hold them: first
+// in a chain (the next layer's input is the chain's input), between an
+// activation and a dense layer (the dense layer's weight gradient needs
+// the activation's output), last in an input chain, alone in a vertex's
+// own chain (it must still write the vertex's prediction), and beside a
+// real scaling; with sums of three inputs and a vertex used three times.
+func TestPassThroughScaleBackprop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	one := func() Layer[float64] { return &Scale[float64]{Name: "one", A: 1} }
+	tanh, _ := LookupActivation("tanh")
+	gelu, _ := LookupActivation("gelu")
+	g, err := NewUnlevelledGraph([]*Vertex[float64]{
+		{Name: "input", Shape: Shape{4}},
+		{Name: "a", Inputs: []int{0}, Layers: []Layer[float64]{one(), NewDense[float64]("a", 4, 5, true)}},
+		{Name: "b", Inputs: []int{1}, Layers: []Layer[float64]{&Act[float64]{A: tanh}, one(), NewDense[float64]("b", 5, 5, false),
+			&Scale[float64]{Name: "half", A: 0.5}}},
+		{Name: "c", Inputs: []int{1, 2, 2}, Combine: "add",
+			Pre: [][]Layer[float64]{{one()}, nil, {&Act[float64]{A: gelu}, NewDense[float64]("c", 5, 5, false), one()}}},
+		{Name: "d", Inputs: []int{3, 1}, Combine: "add", Layers: []Layer[float64]{one()}},
+		{Name: "out", Inputs: []int{4}, Layers: []Layer[float64]{&Act[float64]{A: tanh}, NewDense[float64]("out", 5, 3, true)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Init(rng, "default"); err != nil {
+		t.Fatal(err)
+	}
+	loss, _ := NewLoss[float64]("ce")
+	x := randMat(rng, 6, 4)
+	labels := []int{0, 1, 2, 2, 1, 0}
+	ws := NewWorkspace(g)
+	g.ZeroGrad()
+	g.Backprop(ws, x, labels, loss)
+	meanLoss := func() float64 {
+		logits := g.Forward(ws, x)
+		return loss.OutputError(&Mat[float64]{}, logits, labels) / 6
+	}
+	const h = 1e-6
+	for _, p := range g.Params() {
+		for i := range p.Value.Data {
+			old := p.Value.Data[i]
+			p.Value.Data[i] = old + h
+			lp := meanLoss()
+			p.Value.Data[i] = old - h
+			lm := meanLoss()
+			p.Value.Data[i] = old
+			if fd := (lp - lm) / (2 * h); math.Abs(fd-p.Grad.Data[i]) > 1e-8 {
+				t.Fatalf("%s[%d] grad %g, finite differences %g", p.Name, i, p.Grad.Data[i], fd)
+			}
+		}
+	}
+}

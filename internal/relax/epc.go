@@ -42,11 +42,16 @@ func (p *EPC[T]) Begin(in *Mat[T], labels []int) (float64, int) {
 }
 
 // Forward recomputes the states from the current errors, s_v = f_v(s) +
-// e_v, and the output error −∂ℓ/∂mu_L. It returns the summed loss ℓ.
+// e_v, and the output error −∂ℓ/∂mu_L. It returns the summed loss ℓ. A
+// vertex fed by the clamped input alone keeps the prediction of Begin's
+// feed-forward pass (the parameters do not move within a batch), as IL
+// hoists it: on the MLP, f_1 is most of a forward pass.
 func (p *EPC[T]) Forward(labels []int) float64 {
 	out := p.G.Output()
 	for v := 1; v <= out; v++ {
-		p.G.ForwardVertex(p.ws, v, p.inputs(v))
+		if !p.fromInput[v] {
+			p.G.ForwardVertex(p.ws, v, p.inputs(v))
+		}
 		if v < out {
 			tensor.Add(p.x[v], p.ws.Mu[v], p.eps[v])
 		}
@@ -79,9 +84,8 @@ func (p *EPC[T]) Relax(lr, m float64) {
 	p.Adjoints()
 	for v := 1; v < p.G.Output(); v++ {
 		d := p.ws.Delta(v)
-		// ValueStep descends along eps − pull; pull = −δ gives e + δ.
-		tensor.Scale(-1, d.Data)
-		tensor.ValueStep(p.eps[v].Data, p.vel[v].Data, p.eps[v].Data, d.Data, T(lr), T(m))
+		// Descends along e + δ (ValueStep's eps − pull with pull = −δ).
+		tensor.ValueStepAdd(p.eps[v].Data, p.vel[v].Data, p.eps[v].Data, d.Data, T(lr), T(m))
 	}
 }
 

@@ -9,15 +9,17 @@ import "math"
 // agree bit for bit (TestKernelsAgree). float64 always takes the Go loops:
 // exactness is tested in float64, speed matters in float32.
 type kernels32 struct {
-	name      string
-	act       map[string]func(y, d, x []float32)
-	add, sub  func(dst, a, b []float32)
-	mul       func(dst, a, b []float32)
-	axpy      func(alpha float32, x, y []float32)
-	valueStep func(x, vel, eps, pull []float32, lr, m float32)
-	addRow    func(m []float32, cols int, v []float32)
-	sumSq     func(x []float32) float64
-	adam      func(p, g, m, v []float32, h AdamConsts32)
+	name         string
+	act          map[string]func(y, d, x []float32)
+	add, sub     func(dst, a, b []float32)
+	mul          func(dst, a, b []float32)
+	axpy         func(alpha float32, x, y []float32)
+	scale        func(dst []float32, s float32, x []float32)
+	valueStep    func(x, vel, eps, pull []float32, lr, m float32)
+	valueStepAdd func(x, vel, eps, g []float32, lr, m float32)
+	addRow       func(m []float32, cols int, v []float32)
+	sumSq        func(x []float32) float64
+	adam         func(p, g, m, v []float32, h AdamConsts32)
 }
 
 // AdamConsts32 are the per-step constants of one float32 Adam(W) update
@@ -36,14 +38,16 @@ var goKernels32 = kernels32{
 		"leaky-relu": func(y, d, x []float32) { fdSlice(LeakyReLUFD32, y, d, x) },
 		"linear":     goLinearFD,
 	},
-	add:       goAdd[float32],
-	sub:       goSub[float32],
-	mul:       goMul[float32],
-	axpy:      goAxpy[float32],
-	valueStep: goValueStep[float32],
-	addRow:    goAddRow[float32],
-	sumSq:     goSumSq32,
-	adam:      goAdam32,
+	add:          goAdd[float32],
+	sub:          goSub[float32],
+	mul:          goMul[float32],
+	axpy:         goAxpy[float32],
+	scale:        goScale[float32],
+	valueStep:    goValueStep[float32],
+	valueStepAdd: goValueStepAdd[float32],
+	addRow:       goAddRow[float32],
+	sumSq:        goSumSq32,
+	adam:         goAdam32,
 }
 
 // k32 is the float32 kernel set in use.
@@ -85,6 +89,25 @@ func goAxpy[T Float](alpha T, x, y []T) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += alpha * x[i]
+	}
+}
+
+// goScale sets dst = s·x (dst may be x).
+func goScale[T Float](dst []T, s T, x []T) {
+	dst = dst[:len(x)]
+	for i := range x {
+		dst[i] = s * x[i]
+	}
+}
+
+func goValueStepAdd[T Float](x, vel, eps, d []T, lr, m T) {
+	vel = vel[:len(x)]
+	eps = eps[:len(x)]
+	d = d[:len(x)]
+	for i := range x {
+		v := m*vel[i] + (eps[i] + d[i])
+		vel[i] = v
+		x[i] -= lr * v
 	}
 }
 
@@ -170,6 +193,20 @@ func ValueStep[T Float](x, vel, eps, pull []T, lr, m T) {
 		return
 	}
 	goValueStep(x, vel, eps, pull, lr, m)
+}
+
+// ValueStepAdd is ValueStep with g = eps + d: the same numbers as
+// ValueStep with pull = −d (eps − (−d) is eps + d exactly), without the
+// pass that negates d. x may be eps.
+func ValueStepAdd[T Float](x, vel, eps, d []T, lr, m T) {
+	if x32, ok := F32(x); ok {
+		v32, _ := F32(vel)
+		e32, _ := F32(eps)
+		d32, _ := F32(d)
+		k32.valueStepAdd(x32, v32, e32, d32, float32(lr), float32(m))
+		return
+	}
+	goValueStepAdd(x, vel, eps, d, lr, m)
 }
 
 // AdamStep32 is one float32 Adam(W) update, PyTorch's formulas with the

@@ -109,6 +109,22 @@ static void K(axpy)(float alpha, const float *restrict x, float *restrict y, lon
 	for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+// dst may be x (scaling in place).
+static void K(scale)(float *dst, float s, const float *x, long n) {
+	for (long i = 0; i < n; i++) dst[i] = s * x[i];
+}
+
+// value_step with the sign of the second term flipped: eps + g. x may be
+// eps (ePC steps its errors in place).
+static void K(value_step_add)(float *x, float *restrict vel, const float *eps, const float *restrict g, float lr,
+			      float m, long n) {
+	for (long i = 0; i < n; i++) {
+		float v = m * vel[i] + (eps[i] + g[i]);
+		vel[i] = v;
+		x[i] -= lr * v;
+	}
+}
+
 static void K(value_step)(float *restrict x, float *restrict vel, const float *restrict eps,
 			  const float *restrict pull, float lr, float m, long n) {
 	for (long i = 0; i < n; i++) {
@@ -169,6 +185,6 @@ static void K(adam)(float *restrict p, const float *restrict g, float *restrict 
 
 static const struct pc_kernels K(table) = {
 	.tanh_fd = K(tanh_fd), .sigmoid_fd = K(sigmoid_fd), .gelu_fd = K(gelu_fd), .relu_fd = K(relu_fd),
-	.leaky_fd = K(leaky_fd), .add = K(add), .sub = K(sub), .mul = K(mul), .axpy = K(axpy),
-	.value_step = K(value_step), .sumsq = K(sumsq), .add_row = K(add_row), .adam = K(adam),
+	.leaky_fd = K(leaky_fd), .add = K(add), .sub = K(sub), .mul = K(mul), .axpy = K(axpy), .scale = K(scale),
+	.value_step = K(value_step), .value_step_add = K(value_step_add), .sumsq = K(sumsq), .add_row = K(add_row), .adam = K(adam),
 };

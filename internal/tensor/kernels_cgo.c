@@ -92,6 +92,10 @@ void pc_add(float *dst, const float *a, const float *b, long n) { pc_k->add(dst,
 void pc_sub(float *dst, const float *a, const float *b, long n) { pc_k->sub(dst, a, b, n); }
 void pc_mul(float *dst, const float *a, const float *b, long n) { pc_k->mul(dst, a, b, n); }
 void pc_axpy(float alpha, const float *x, float *y, long n) { pc_k->axpy(alpha, x, y, n); }
+void pc_scale(float *dst, float s, const float *x, long n) { pc_k->scale(dst, s, x, n); }
+void pc_value_step_add(float *x, float *vel, const float *eps, const float *g, float lr, float m, long n) {
+	pc_k->value_step_add(x, vel, eps, g, lr, m, n);
+}
 void pc_value_step(float *x, float *vel, const float *eps, const float *pull, float lr, float m, long n) {
 	pc_k->value_step(x, vel, eps, pull, lr, m, n);
 }

@@ -31,8 +31,14 @@ func init() {
 		axpy: func(alpha float32, x, y []float32) {
 			C.pc_axpy(C.float(alpha), fp(x[:len(y)]), fp(y), n(y))
 		},
+		scale: func(dst []float32, s float32, x []float32) {
+			C.pc_scale(fp(dst[:len(x)]), C.float(s), fp(x), n(x))
+		},
 		valueStep: func(x, vel, eps, pull []float32, lr, m float32) {
 			C.pc_value_step(fp(x), fp(vel[:len(x)]), fp(eps[:len(x)]), fp(pull[:len(x)]), C.float(lr), C.float(m), n(x))
+		},
+		valueStepAdd: func(x, vel, eps, g []float32, lr, m float32) {
+			C.pc_value_step_add(fp(x), fp(vel[:len(x)]), fp(eps[:len(x)]), fp(g[:len(x)]), C.float(lr), C.float(m), n(x))
 		},
 		sumSq: func(x []float32) float64 { return float64(C.pc_sumsq(fp(x), n(x))) },
 		addRow: func(m []float32, cols int, v []float32) {

@@ -49,6 +49,18 @@ func sameSlices(t *testing.T, what string, x, got, want []float32) {
 	}
 }
 
+// sameBits checks got and want are the same float32s bit for bit (signed
+// zeros included; any NaN matches any NaN).
+func sameBits(t *testing.T, what string, x, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+			t.Fatalf("%s: element %d (input %g): %g (bits %08x), want %g (bits %08x)", what, i, x[i], got[i],
+				math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
 // The element-wise kernels in use (C when cgo is on) agree with the Go
 // loops, element by element, on every length from 0 to 70 (vector bodies
 // and scalar tails) and on a long slice.
@@ -85,6 +97,13 @@ func TestKernelsAgree(t *testing.T) {
 		k32.axpy(-0.37, x, y1)
 		goKernels32.axpy(-0.37, x, y2)
 		sameSlices(t, "axpy", x, y1, y2)
+		s1, s2 := make([]float32, n), make([]float32, n)
+		k32.scale(s1, -0.37, x)
+		goKernels32.scale(s2, -0.37, x)
+		sameSlices(t, "scale", x, s1, s2)
+		copy(s1, x)
+		k32.scale(s1, -0.37, s1)
+		sameSlices(t, "scale in place", x, s1, s2)
 
 		vel1, x1 := kernelInputs(rng, n), kernelInputs(rng, n)
 		vel2, x2 := append([]float32(nil), vel1...), append([]float32(nil), x1...)
@@ -92,6 +111,22 @@ func TestKernelsAgree(t *testing.T) {
 		goKernels32.valueStep(x2, vel2, x, b, 0.1, 0.65)
 		sameSlices(t, "valueStep x", x, x1, x2)
 		sameSlices(t, "valueStep vel", x, vel1, vel2)
+
+		// ValueStepAdd(d) is ValueStep(pull = −d) bit for bit, in place on
+		// eps as ePC runs it, in the kernels and in Go.
+		negB := make([]float32, n)
+		for i := range b {
+			negB[i] = -b[i]
+		}
+		vel1, e1 := kernelInputs(rng, n), kernelInputs(rng, n)
+		vel2, e2 := append([]float32(nil), vel1...), append([]float32(nil), e1...)
+		vel3, e3 := append([]float32(nil), vel1...), append([]float32(nil), e1...)
+		k32.valueStepAdd(e1, vel1, e1, b, 0.1, 0.65)
+		goKernels32.valueStepAdd(e2, vel2, e2, b, 0.1, 0.65)
+		goKernels32.valueStep(e3, vel3, e3, negB, 0.1, 0.65)
+		sameBits(t, "valueStepAdd x", x, e1, e3)
+		sameBits(t, "valueStepAdd vel", x, vel1, vel3)
+		sameBits(t, "valueStepAdd x (Go)", x, e2, e3)
 
 		fin := randSlice(rng, n)
 		var plain float64

@@ -112,10 +112,17 @@ func Axpy[T Float](alpha T, x, y []T) {
 }
 
 // Scale multiplies every element of m by s.
-func Scale[T Float](s T, m []T) {
-	for i := range m {
-		m[i] *= s
+func Scale[T Float](s T, m []T) { ScaleTo(m, s, m) }
+
+// ScaleTo sets dst = s·x element-wise (dst may be x; it must be at least
+// as long as x).
+func ScaleTo[T Float](dst []T, s T, x []T) {
+	if d, ok := F32(dst); ok {
+		x32, _ := F32(x)
+		k32.scale(d, float32(s), x32)
+		return
 	}
+	goScale(dst, s, x)
 }
 
 // SumSq returns Σ v² in float64: element by element for float64, in 8

@@ -14,8 +14,9 @@ import (
 )
 
 // A training step allocates nothing once its buffers are sized: every
-// method's gradient and the optimizer step, on an MLP, a CNN and a graph
-// with tied weights (an RNN).
+// method's gradient (ePC's too) and the optimizer step, on an MLP, a CNN,
+// a graph with tied weights (an RNN) and the depth curve's skipmlp under
+// both parameterisations (scalings passed through, and applied).
 func TestStepDoesNotAllocate(t *testing.T) {
 	if !strings.HasPrefix(tensor.BackendName(), "OpenBLAS") {
 		t.Skipf("backend %s: gonum's pure-Go GEMM allocates for its worker goroutines; build with -tags openblas", tensor.BackendName())
@@ -30,6 +31,11 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		{"mlp-split", []int{784}, 10, func(c *config.Config) { c.Model.Sizes = []int{784, 32, 32, 10} }},
 		{"cnn", []int{1, 28, 28}, 10, mnistCNN},
 		{"rnn", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Steps = "rnn", 16, 28 }},
+		{"skipmlp", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 16, 4 }},
+		{"skipmlp-split", []int{784}, 10, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 16, 4 }},
+		{"skipmlp-mupc", []int{784}, 10, func(c *config.Config) {
+			c.Model.Type, c.Model.Hidden, c.Model.Depth, c.Model.Parameterization = "skipmlp", 16, 4, "mupc"
+		}},
 	}
 	for _, c := range cases {
 		for _, method := range rule.Names() {
@@ -43,7 +49,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			g, loss, x, labels := benchSetup(nil, &cfg, c.shape, c.classes)
 			var m Method[float32]
 			var err error
-			if c.name == "mlp-split" {
+			if strings.HasSuffix(c.name, "-split") {
 				m, err = newSplitMethod(2, &cfg, g, c.shape, c.classes, loss)
 			} else {
 				m, err = NewMethod(method, &cfg, g, loss)

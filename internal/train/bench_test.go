@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"math/rand/v2"
 	"runtime"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/optim"
 	"github.com/pctrain/pctrain/internal/relax"
+	"github.com/pctrain/pctrain/internal/rule"
 	"github.com/pctrain/pctrain/internal/tensor"
 )
 
@@ -198,6 +200,40 @@ func BenchmarkRefMLPBP(b *testing.B)   { benchStep(b, "bp", refMLP, refSettings)
 func BenchmarkRefMLPPC20(b *testing.B) { benchStep(b, "pc", refMLP, refSettings) }
 func BenchmarkRefMLPZIL(b *testing.B)  { benchStep(b, "zil", refMLP, refSettings) }
 
+// iPC with T = 20 takes an optimizer step at every inference step (the
+// trainer's Update), so its benchmark does too; ePC with T = 5 (ePC's
+// setting; issue 17 judges it against bp).
+func BenchmarkRefMLPIPC20(b *testing.B) {
+	cfg := config.Default()
+	cfg.Method, cfg.Model.Sizes = "ipc", refMLP
+	refSettings(&cfg)
+	g, loss, x, labels := benchSetup(b, &cfg, []int{784}, 10)
+	info, _ := rule.Lookup("ipc")
+	r, err := rule.New(info, rule.Env[float32]{Cfg: &cfg, G: g, Loss: loss})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Settings{Name: "adamw"}, g.Params())
+	u := optUpdater{func() { opt.Step(1e-4) }}
+	batch := rule.Batch[float32]{X: x, Labels: labels}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Step(context.Background(), &batch, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(x.Rows*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkRefMLPEPC5(b *testing.B) {
+	benchStep(b, "epc", refMLP, func(c *config.Config) { refSettings(c); c.PC.Steps, c.PC.XLR, c.PC.XMomentum = 5, 0.01, 0 })
+}
+
+// optUpdater is a rule.Updater that takes an optimizer step.
+type optUpdater struct{ step func() }
+
+func (u optUpdater) Update() error { u.step(); return nil }
+
 // The reference MLP with each batch split over two cores (train.threads 2).
 func BenchmarkRefMLPBPSplit2(b *testing.B)   { benchSplit(b, "bp") }
 func BenchmarkRefMLPPC20Split2(b *testing.B) { benchSplit(b, "pc") }
@@ -232,4 +268,62 @@ func benchSplitModel(b *testing.B, method string, shape []int, mutate func(*conf
 		opt.Step(1e-4)
 	}
 	b.ReportMetric(float64(x.Rows*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// The depth curve's skipmlp (configs/depth/): width 128, gelu, batch 64,
+// float32, standard parameterisation; pc with T = 20, epc with T = 5 (the
+// configs' settings). GFLOP/s counts the matmuls: bp 3 passes of every
+// weight but W_1's input gradient; pc and epc as their passes below.
+func benchSkipMLP(b *testing.B, method string, depth int) {
+	cfg := config.Default()
+	cfg.Method = method
+	cfg.Model.Type, cfg.Model.Depth, cfg.Model.Hidden, cfg.Model.Activation = "skipmlp", depth, 128, "gelu"
+	cfg.PC.Steps, cfg.PC.XLR, cfg.PC.XMomentum = 20, 0.1, 0
+	if method == "epc" {
+		cfg.PC.Steps, cfg.PC.XLR = 5, 0.01
+	}
+	g, loss, x, labels := benchSetup(b, &cfg, []int{784}, 10)
+	const bs = 64
+	x.Resize(bs, x.Cols)
+	labels = labels[:bs]
+	m, err := NewMethod(method, &cfg, g, loss)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Settings{Name: "adam"}, g.Params())
+	skipMLPSteps(m, opt, x, labels, 1)
+	b.ResetTimer()
+	skipMLPSteps(m, opt, x, labels, b.N)
+	// Multiply–adds per sample of one pass: input layer, hidden layers, output.
+	w0, wh, wo := 784.0*128, float64(depth-1)*128*128, 128.0*10
+	T := float64(cfg.PC.Steps)
+	var passes float64 // in units of one pass over the hidden and output weights
+	switch method {
+	case "bp": // forward, input gradients, weight gradients
+		passes = 3
+	case "epc": // T+1 forwards, T reverse passes, one weight gradient
+		passes = 2*T + 2
+	default: // pc: T+1 predictions, T error VJPs, one weight gradient
+		passes = 2*T + 2
+	}
+	flops := 2 * bs * (passes*(wh+wo) + 2*w0)
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(float64(bs*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkSkipMLP4BP(b *testing.B)    { benchSkipMLP(b, "bp", 4) }
+func BenchmarkSkipMLP4EPC(b *testing.B)   { benchSkipMLP(b, "epc", 4) }
+func BenchmarkSkipMLP16BP(b *testing.B)   { benchSkipMLP(b, "bp", 16) }
+func BenchmarkSkipMLP16EPC(b *testing.B)  { benchSkipMLP(b, "epc", 16) }
+func BenchmarkSkipMLP128BP(b *testing.B)  { benchSkipMLP(b, "bp", 128) }
+func BenchmarkSkipMLP128PC(b *testing.B)  { benchSkipMLP(b, "pc", 128) }
+func BenchmarkSkipMLP128EPC(b *testing.B) { benchSkipMLP(b, "epc", 128) }
+
+// skipMLPSteps runs n training steps; its own function so that callgrind
+// can count the steps alone (--toggle-collect='*skipMLPSteps*').
+func skipMLPSteps(m Method[float32], opt *optim.Optimizer[float32], x *tensor.Mat[float32], labels []int, n int) {
+	for i := 0; i < n; i++ {
+		m.Grad(x, labels)
+		opt.Step(1e-4)
+	}
 }
