@@ -422,7 +422,7 @@ func trainT[T tensor.Float](ctx context.Context, cfg *config.Config, opts RunOpt
 		defer tf.Close()
 		t.Hooks.Warn = func(msg string) { rep.Logf("warning: %s", msg) }
 		t.Hooks.Telemetry = func(rec Telemetry) error {
-			line, _ := json.Marshal(rec)
+			line := marshalLine(rec)
 			if _, err := tf.Write(append(line, '\n')); err != nil {
 				return userErr("train.out_dir: writing telemetry: %v", err)
 			}
@@ -506,7 +506,7 @@ func (r *recorder) close() {
 }
 
 func (r *recorder) write(m EpochMetrics) error {
-	line, _ := json.Marshal(m)
+	line := marshalLine(m)
 	if _, err := r.jsonl.Write(append(line, '\n')); err != nil {
 		return err
 	}
