@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -312,7 +311,6 @@ func TestFeedbackEqualToWeightsIsBP(t *testing.T) {
 // equal an uninterrupted run's (brsf also split over two threads).
 func TestFeedbackRulesResumeBitIdentical(t *testing.T) {
 	dir := t.TempDir()
-	timing := regexp.MustCompile(`"(seconds|samples_per_sec)":[^,}]*`)
 	for _, c := range []struct {
 		method  string
 		threads int
@@ -320,40 +318,7 @@ func TestFeedbackRulesResumeBitIdentical(t *testing.T) {
 		cfg := tinyRuleConfig(t, dir, c.method, "none")
 		cfg.Train.Epochs, cfg.Train.Threads = 3, c.threads
 		name := c.method + string(rune('0'+c.threads))
-		full, part := filepath.Join(dir, name+"-full"), filepath.Join(dir, name+"-part")
-		c1 := cfg
-		c1.Train.OutDir = full
-		if _, err := Train(context.Background(), &c1, RunOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		c2 := cfg
-		c2.Train.OutDir = part
-		ctx, cancel := context.WithCancel(context.Background())
-		if _, err := Train(ctx, &c2, RunOptions{Reporter: &cancelAt{at: 9, cancel: cancel}}); err != ErrInterrupted {
-			t.Fatalf("%v", err)
-		}
-		rc, err := ResumeConfig(part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Train(context.Background(), rc, RunOptions{Resume: part}); err != nil {
-			t.Fatal(err)
-		}
-		a := readWeights(t, filepath.Join(full, "checkpoints", "last.safetensors"))
-		b := readWeights(t, filepath.Join(part, "checkpoints", "last.safetensors"))
-		if len(a) != len(b) {
-			t.Fatalf("%s: %d tensors uninterrupted, %d resumed", name, len(a), len(b))
-		}
-		for n, ta := range a {
-			if !slices.Equal(ta.Float64s(), b[n].Float64s()) {
-				t.Errorf("%s: %s differs after resume", name, n)
-			}
-		}
-		ma, _ := os.ReadFile(filepath.Join(full, "metrics.jsonl"))
-		mb, _ := os.ReadFile(filepath.Join(part, "metrics.jsonl"))
-		if !bytes.Equal(timing.ReplaceAll(ma, nil), timing.ReplaceAll(mb, nil)) {
-			t.Errorf("%s: metrics differ after resume", name)
-		}
+		checkResumeIdentical(t, cfg, dir, name, 9)
 	}
 }
 

@@ -1,16 +1,11 @@
 package train
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/pctrain/pctrain/internal/config"
-	"github.com/pctrain/pctrain/internal/model"
 	"github.com/pctrain/pctrain/internal/rule"
 )
 
@@ -49,7 +44,6 @@ func TestResumeEveryModelAndRule(t *testing.T) {
 		{"resmlp", vec, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Blocks = "resmlp", 6, 2 }},
 		{"skipmlp", vec, func(c *config.Config) { c.Model.Type, c.Model.Hidden, c.Model.Depth = "skipmlp", 6, 4 }},
 	}
-	timing := regexp.MustCompile(`"(seconds|samples_per_sec)":[^,}]*`)
 	for _, m := range models {
 		for _, method := range rule.Names() {
 			cfg := config.Default()
@@ -62,54 +56,7 @@ func TestResumeEveryModelAndRule(t *testing.T) {
 			if rule.Check(&cfg, "") != nil {
 				continue // dfa off a chain model
 			}
-			name := fmt.Sprintf("%s-%s", m.name, method)
-			full, part := filepath.Join(dir, name+"-full"), filepath.Join(dir, name+"-part")
-			c1 := cfg
-			c1.Train.OutDir = full
-			if _, err := Train(context.Background(), &c1, RunOptions{}); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			c2 := cfg
-			c2.Train.OutDir = part
-			ctx, cancel := context.WithCancel(context.Background())
-			if _, err := Train(ctx, &c2, RunOptions{Reporter: &cancelAt{at: 4, cancel: cancel}}); err != ErrInterrupted {
-				t.Fatalf("%s: interrupted leg: %v", name, err)
-			}
-			rc, err := ResumeConfig(part)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := Train(context.Background(), rc, RunOptions{Resume: part}); err != nil {
-				t.Fatalf("%s: resume: %v", name, err)
-			}
-			a, _, err := model.ReadSafetensors(filepath.Join(full, "checkpoints", "last.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _, err := model.ReadSafetensors(filepath.Join(part, "checkpoints", "last.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(a) != len(b) {
-				t.Fatalf("%s: %d tensors uninterrupted, %d resumed", name, len(a), len(b))
-			}
-			for tn, ta := range a {
-				tb, ok := b[tn]
-				if !ok {
-					t.Fatalf("%s: %s missing after resume", name, tn)
-				}
-				fa, fb := ta.Float64s(), tb.Float64s()
-				for i := range fa {
-					if fa[i] != fb[i] {
-						t.Fatalf("%s: %s[%d] = %v uninterrupted, %v resumed", name, tn, i, fa[i], fb[i])
-					}
-				}
-			}
-			ma, _ := os.ReadFile(filepath.Join(full, "metrics.jsonl"))
-			mb, _ := os.ReadFile(filepath.Join(part, "metrics.jsonl"))
-			if !bytes.Equal(timing.ReplaceAll(ma, nil), timing.ReplaceAll(mb, nil)) {
-				t.Errorf("%s: metrics differ:\n%s\n%s", name, ma, mb)
-			}
+			checkResumeIdentical(t, cfg, dir, fmt.Sprintf("%s-%s", m.name, method), 4)
 		}
 	}
 }

@@ -1,12 +1,10 @@
 package train
 
 import (
-	"bytes"
 	"context"
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"testing"
 	"time"
@@ -83,44 +81,10 @@ func TestSplitServesMultiUpdateRules(t *testing.T) {
 // iPC and nudged pc resume bit-identically after interrupts mid-epoch.
 func TestNewRulesResumeBitIdentical(t *testing.T) {
 	dir := t.TempDir()
-	timing := regexp.MustCompile(`"(seconds|samples_per_sec)":[^,}]*`)
 	for _, c := range []struct{ method, nudging string }{{"ipc", "none"}, {"ipc", "centred"}, {"pc", "random-sign"}, {"pc", "negative"}} {
 		cfg := tinyRuleConfig(t, dir, c.method, c.nudging)
 		cfg.Train.Epochs = 3
-		full, part := filepath.Join(dir, c.method+c.nudging+"-full"), filepath.Join(dir, c.method+c.nudging+"-part")
-		c1 := cfg
-		c1.Train.OutDir = full
-		if _, err := Train(context.Background(), &c1, RunOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		c2 := cfg
-		c2.Train.OutDir = part
-		ctx, cancel := context.WithCancel(context.Background())
-		if _, err := Train(ctx, &c2, RunOptions{Reporter: &cancelAt{at: 9, cancel: cancel}}); err != ErrInterrupted {
-			t.Fatalf("%v", err)
-		}
-		rc, err := ResumeConfig(part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Train(context.Background(), rc, RunOptions{Resume: part}); err != nil {
-			t.Fatal(err)
-		}
-		a := readWeights(t, filepath.Join(full, "checkpoints", "last.safetensors"))
-		b := readWeights(t, filepath.Join(part, "checkpoints", "last.safetensors"))
-		for name, ta := range a {
-			fa, fb := ta.Float64s(), b[name].Float64s()
-			for i := range fa {
-				if fa[i] != fb[i] {
-					t.Fatalf("%s/%s: %s[%d] differs after resume", c.method, c.nudging, name, i)
-				}
-			}
-		}
-		ma, _ := os.ReadFile(filepath.Join(full, "metrics.jsonl"))
-		mb, _ := os.ReadFile(filepath.Join(part, "metrics.jsonl"))
-		if !bytes.Equal(timing.ReplaceAll(ma, nil), timing.ReplaceAll(mb, nil)) {
-			t.Errorf("%s/%s: metrics differ after resume", c.method, c.nudging)
-		}
+		checkResumeIdentical(t, cfg, dir, c.method+"-"+c.nudging, 9)
 	}
 }
 
