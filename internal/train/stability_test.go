@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -100,5 +101,77 @@ func TestStabilityProbeInTelemetry(t *testing.T) {
 				t.Errorf("%s x_lr=%g: %d of %d lines warned; stderr %q", method, xlr, warned, lines, stderr)
 			}
 		}
+	}
+}
+
+// The divergence guard's use of the probe (exit 3): on a linear network
+// with the squared-error loss F (pc) and E (epc) are quadratic, so a step
+// past 2/λ_max diverges for certain and the run stops at the probe, before
+// the batch's update; ipc (weights move during inference) and a small step
+// run on. On a non-linear net a flagged batch whose inference raised the
+// energy stops the run, unless pc.energy_growth_limit is 0.
+func TestStabilityGuard(t *testing.T) {
+	dir := t.TempDir()
+	npz := filepath.Join(dir, "d.npz")
+	writeTinyNPZShape(t, npz, []int{6})
+	run := func(method, act, loss string, xlr, growth float64) (*Trainer[float64], error) {
+		cfg := config.Default()
+		cfg.Method, cfg.DType, cfg.Loss = method, "float64", loss
+		cfg.Model.Sizes, cfg.Model.Activation = []int{6, 8, 8, 3}, act
+		cfg.Data = config.DataConfig{Name: "npz", Path: npz, BatchSize: 16, Shuffle: true, ValSplit: 0.2, Normalize: "standard"}
+		cfg.Train.Epochs, cfg.Train.TelemetryEvery, cfg.Train.Threads = 1, 2, 1
+		cfg.PC.Steps, cfg.PC.XLR, cfg.PC.XMomentum, cfg.PC.EnergyGrowthLimit = 3, xlr, 0, growth
+		cfg.Optim.LR = 1e-6
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		d, err := LoadData(&cfg, FetchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer[float64](&cfg, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Hooks.Telemetry = func(Telemetry) error { return nil }
+		return tr, tr.Run(context.Background())
+	}
+	diverged := func(err error) *DivergedError {
+		var de *DivergedError
+		if !errors.As(err, &de) {
+			return nil
+		}
+		return de
+	}
+	for _, method := range []string{"pc", "epc"} {
+		tr, err := run(method, "linear", "mse", 3, 0)
+		de := diverged(err)
+		if de == nil || de.Step != 1 || !strings.Contains(de.Error(), "for certain") || !strings.Contains(de.Error(), "pc.x_lr below") {
+			t.Fatalf("%s, linear, mse, x_lr 3: %v", method, err)
+		}
+		if tr.Pos.Step != 0 || tr.Opt.StepCount != 0 {
+			t.Errorf("%s: the certain guard let the batch run (step %d, %d updates)", method, tr.Pos.Step, tr.Opt.StepCount)
+		}
+		if _, err := run(method, "linear", "mse", 0.05, 10); err != nil {
+			t.Errorf("%s, linear, mse, x_lr 0.05: %v", method, err)
+		}
+		// Cross-entropy, or tanh, is not quadratic: no certain verdict.
+		if _, err := run(method, "linear", "ce", 3, 0); err != nil {
+			t.Errorf("%s, linear, ce, x_lr 3, growth check off: %v", method, err)
+		}
+		if _, err := run(method, "tanh", "mse", 3, 0); err != nil {
+			t.Errorf("%s, tanh, mse, x_lr 3, growth check off: %v", method, err)
+		}
+	}
+	if _, err := run("ipc", "linear", "mse", 3, 0); diverged(err) != nil && strings.Contains(err.Error(), "for certain") {
+		t.Errorf("ipc was given a certain verdict: %v", err)
+	}
+	// Non-linear: confirmed by the energy the batch's inference ended at.
+	_, err := run("pc", "tanh", "ce", 3, 1e6) // above what the growth guard sees
+	if de := diverged(err); de == nil || !strings.Contains(err.Error(), "energy rose") || !strings.Contains(err.Error(), "pc.x_lr below") {
+		t.Errorf("pc, tanh, x_lr 3: %v", err)
+	}
+	if _, err := run("pc", "tanh", "ce", 3, 0); err != nil {
+		t.Errorf("pc, tanh, x_lr 3, growth check off: %v", err)
 	}
 }

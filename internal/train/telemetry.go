@@ -91,6 +91,58 @@ func (t *Trainer[T]) probeStability(b *rule.Batch[T]) {
 	t.stab = rec
 }
 
+// quadraticInference reports whether the probed energy is one quadratic
+// in the inference variables for the whole batch: pc or epc (ipc moves
+// the weights between its inference steps) on a linear graph with the
+// squared-error loss, bottom-up only. There η·λ_max past the limit makes
+// the descent diverge for certain (RULES.md §6), before it runs.
+func (t *Trainer[T]) quadraticInference() bool {
+	return (t.Info.Name == "pc" || t.Info.Name == "epc") && t.Cfg.Loss == "mse" &&
+		t.Cfg.Model.Direction != "bidirectional" && t.G.Linear()
+}
+
+// stabilityGuard is the divergence guard's use of the stability probe
+// (exit 3): before the batch runs (r nil), when the energy is quadratic
+// and the probe is past its limit; after it, when the probe was past its
+// limit and the batch's inference ended above the energy it started from
+// (a descent that raises the energy confirms the probe's prediction;
+// pc.energy_growth_limit 0 turns this check off with the energy-growth
+// guard, not the certain one).
+func (t *Trainer[T]) stabilityGuard(r *relax.Result) error {
+	s := t.stab
+	if s == nil || s.Warning == "" {
+		return nil
+	}
+	what := "value nodes"
+	if t.Info.Name == "epc" {
+		what = "errors"
+	}
+	d := &DivergedError{Quantity: "inference on the " + what, Epoch: t.Pos.Epoch + 1, Step: t.Pos.Step + 1,
+		Hint: fmt.Sprintf("lower pc.x_lr below %.3g (the stability probe's safe step)", s.SafeStep)}
+	if r == nil {
+		if !t.quadraticInference() {
+			return nil
+		}
+		d.Detail = fmt.Sprintf("diverges for certain: its energy is quadratic and pc.x_lr × λ_max = %.4g > %.4g", s.EtaLambdaMax, s.Limit)
+		return d
+	}
+	if r.Samples == 0 || t.Cfg.PC.EnergyGrowthLimit <= 0 || !t.Info.EnergyGuard {
+		return nil // pc.energy_growth_limit 0 turns the energy checks off
+	}
+	start := r.Loss / float64(r.Samples)
+	if r.StartEnergy > 0 {
+		start = r.StartEnergy
+	}
+	if t.Cfg.PC.Nudging != "none" {
+		start *= math.Max(1, t.Cfg.PC.Beta) // F_β starts at β·ℓ
+	}
+	if !(r.Energy > start) {
+		return nil
+	}
+	d.Detail = fmt.Sprintf("diverged: pc.x_lr × λ_max = %.4g > %.4g and the energy rose from %.4g to %.4g during inference", s.EtaLambdaMax, s.Limit, start, r.Energy)
+	return d
+}
+
 // telemetryDue reports whether the step about to run is recorded.
 func (t *Trainer[T]) telemetryDue() bool {
 	n := t.Cfg.Train.TelemetryEvery

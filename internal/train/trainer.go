@@ -276,6 +276,9 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				p := time.Now()
 				t.probeStability(&t.batch)
 				paused += time.Since(p)
+				if err := t.stabilityGuard(nil); err != nil {
+					return err
+				}
 			}
 			t.upd.begin(t.Sched.LR(t.Pos.Step), due)
 			r, err := t.Rule.Step(ctx, &t.batch, &t.upd)
@@ -303,6 +306,9 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				return err
 			}
 			if due {
+				if err := t.stabilityGuard(&r); err != nil {
+					return err
+				}
 				p := time.Now()
 				if err := t.Hooks.Telemetry(t.telemetry(r, t.traj)); err != nil {
 					return err
