@@ -309,6 +309,7 @@ func badInputCases() []badCase {
 		{name: "yaml zero batch", prep: yamlFile(tinyWith("batch_size: 32", "batch_size: 0")), args: trainBad(), want: []string{"bad.yaml", "data.batch_size"}},
 		{name: "yaml val_split out of range", prep: yamlFile(tinyWith("batch_size: 32", "batch_size: 32\n  val_split: 1.5")), args: trainBad(), want: []string{"bad.yaml", "data.val_split"}},
 		{name: "yaml huge int", prep: yamlFile(tinyWith("epochs: 3", "epochs: 99999999999999999999")), args: trainBad(), want: []string{"bad.yaml", "train.epochs"}},
+		{name: "yaml dropout of 1", prep: yamlFile(tinyWith("activation: tanh", "activation: tanh\n  dropout: 1")), args: trainBad(), want: []string{"bad.yaml", "model.dropout"}},
 		{name: "yaml NaN lr", prep: yamlFile(tinyWith("lr: 0.01", "lr: .nan")), args: trainBad(), want: []string{"bad.yaml", "optim.lr"}},
 		{name: "yaml duplicate key", prep: yamlFile(tinyConfig + "method: pc\n"), args: trainBad(), want: []string{"bad.yaml", "method"}},
 		{name: "yaml unknown method", prep: yamlFile(tinyWith("method: bp", "method: bq")), args: trainBad(), want: []string{"bad.yaml", "method", `"bq"`}},

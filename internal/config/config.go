@@ -126,6 +126,13 @@ type ModelConfig struct {
 	// or linear.
 	Activation string `mapstructure:"activation" yaml:"activation"`
 	Bias       bool   `mapstructure:"bias" yaml:"bias"`
+	// Dropout is the probability p of zeroing each input of a dense or
+	// conv layer that follows an activation (inverted dropout: kept
+	// values are scaled by 1/(1−p)), in training only. One mask per
+	// batch, drawn from the seed and the batch's step, held fixed through
+	// the batch's inference, so every rule sees one function per batch.
+	// 0 (the default) is off.
+	Dropout float64 `mapstructure:"dropout" yaml:"dropout"`
 	// Init is the initialiser (default = PyTorch's nn.Linear).
 	Init string `mapstructure:"init" yaml:"init"`
 	// InitFrom is a safetensors checkpoint whose weights replace the

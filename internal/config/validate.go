@@ -49,6 +49,9 @@ func (c *Config) problems() []problem {
 	}
 	oneOf("dtype", c.DType, []string{"float32", "float64"})
 	oneOf("loss", c.Loss, []string{"ce", "mse"})
+	if !(c.Model.Dropout >= 0 && c.Model.Dropout < 1) {
+		bad("model.dropout", "must be in [0, 1) (got %v)", c.Model.Dropout)
+	}
 	if !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1) {
 		bad("label_smoothing", "must be in [0, 1) (got %v)", c.LabelSmoothing)
 	}

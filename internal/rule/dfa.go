@@ -102,13 +102,14 @@ func newDFA[T tensor.Float](env Env[T]) (Rule[T], error) {
 		hv := dfaVertex[T]{v: v, b: buf.Value}
 		child := g.Vertices[v+1].Layers
 		// φ is the activation applied to v's output (RULES.md §5): the
-		// element-wise act layers (and flattens, which only reshape) that
+		// element-wise act and dropout layers (and flattens, which only reshape) that
 		// open the next vertex's chain, stopping at anything that changes
 		// the size (a pooling layer: B_v maps e into v's own space).
 		for _, l := range child[:len(child)-1] {
 			_, act := l.(*model.Act[T])
 			_, flat := l.(model.Flatten[T])
-			if !act && !flat {
+			_, drop := l.(*model.Dropout[T]) // its mask is part of φ'
+			if !act && !flat && !drop {
 				break
 			}
 			hv.phi = append(hv.phi, l)

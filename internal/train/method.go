@@ -81,6 +81,7 @@ func BuildModel[T tensor.Float](cfg *config.Config, shape []int, classes int) (*
 	if err != nil {
 		return nil, err
 	}
+	g.AddDropout(cfg.Model.Dropout)
 	if out := g.Vertices[g.Output()].Shape.Size(); out < classes {
 		return nil, fmt.Errorf("model: the output has %d units but the data has %d classes", out, classes)
 	}

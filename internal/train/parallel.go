@@ -31,6 +31,7 @@ type split[T tensor.Float] struct {
 	g      *model.Graph[T]
 	parts  []rule.Rule[T]
 	graphs []*model.Graph[T]
+	drops  [][]*model.Dropout[T] // each graph's dropout layers
 	res    []relax.Result
 	errs   []error
 	levels []float64
@@ -89,6 +90,7 @@ func newSplit[T tensor.Float](n int, info *rule.Info, cfg *config.Config, g *mod
 		}
 		s.parts = append(s.parts, m)
 		s.graphs = append(s.graphs, gk)
+		s.drops = append(s.drops, gk.Dropouts())
 	}
 	s.batches = make([]rule.Batch[T], n)
 	s.xs = make([]tensor.Mat[T], n)
@@ -130,7 +132,12 @@ func (s *split[T]) Close() {
 }
 
 func (s *split[T]) runPart(k int) {
+	if k > 0 { // part 0 is the model's graph: the trainer switches it
+		lo, _ := s.bounds(k)
+		model.DropoutOn(s.drops[k], dropoutSeed(s.batches[k].Seed), lo)
+	}
 	s.res[k], s.errs[k] = s.parts[k].Step(s.ctx, &s.batches[k], &s.pu[k])
+	model.DropoutOff(s.drops[k])
 	s.mu.Lock()
 	// A part that ends while others wait at a barrier it will not reach,
 	// or that ends with an error, stops the batch for every part.

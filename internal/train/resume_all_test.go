@@ -26,6 +26,9 @@ func TestResumeEveryModelAndRule(t *testing.T) {
 		mut  func(*config.Config)
 	}{
 		{"mlp", vec, func(c *config.Config) { c.Model.Sizes = []int{8, 6, 6, 3} }},
+		// Dropout's masks come from the seed and the step: a resumed run
+		// draws the ones the uninterrupted run drew.
+		{"mlp-dropout", vec, func(c *config.Config) { c.Model.Sizes, c.Model.Dropout = []int{8, 6, 6, 3}, 0.3 }},
 		{"cnn", img, func(c *config.Config) {
 			c.Model.Type = "cnn"
 			c.Model.Layers = []map[string]any{{"conv": map[string]any{"out": 3, "kernel": 3, "padding": 1}}, {"act": "tanh"},

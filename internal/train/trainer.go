@@ -96,7 +96,12 @@ type Trainer[T tensor.Float] struct {
 	// the last probe was past its limit.
 	stab     *StabilityRecord
 	unstable bool
+	drops    []*model.Dropout[T] // the model's dropout layers, on during Rule.Step
 }
+
+// dropoutSeed is the seed of a batch's dropout masks: the batch seed
+// (which nudging's signs also draw from) moved to a stream of its own.
+func dropoutSeed(batchSeed uint64) uint64 { return batchSeed ^ 0x6a09e667f3bcc909 }
 
 // NewTrainer builds the model, initialises it from the seed (or
 // model.init_from), and prepares method and optimizer.
@@ -151,6 +156,7 @@ func newTrainerFor[T tensor.Float](cfg *config.Config, d *Data, g *model.Graph[T
 		Sched: optim.Schedule{Name: cfg.Optim.Schedule, Base: cfg.Optim.LR, Warmup: cfg.Optim.WarmupSteps, Total: total, MinLR: cfg.Optim.MinLR},
 		eval:  newEvalFor(cfg, g, loss, d),
 	}
+	t.drops = g.Dropouts()
 	t.Best.Metric = "test_acc"
 	if d.Val.Len() > 0 {
 		t.Best.Metric = "val_acc"
@@ -281,7 +287,9 @@ func (t *Trainer[T]) Run(ctx context.Context) error {
 				}
 			}
 			t.upd.begin(t.Sched.LR(t.Pos.Step), due)
+			model.DropoutOn(t.drops, dropoutSeed(t.batch.Seed), 0)
 			r, err := t.Rule.Step(ctx, &t.batch, &t.upd)
+			model.DropoutOff(t.drops)
 			if due && traces {
 				tr.Trace(nil)
 			} else {
