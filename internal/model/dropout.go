@@ -168,4 +168,3 @@ func DropoutOff[T tensor.Float](ds []*Dropout[T]) {
 		d.on, d.maskFilled = false, false
 	}
 }
-
