@@ -560,10 +560,11 @@ func TestEnergyGrowthGuardUsesLimitAndMeanLoss(t *testing.T) {
 	base.Train.Epochs, base.Train.MaxSteps, base.Train.Threads = 1, 1, 1
 	// run trains one step with the given limit and returns the step's
 	// energy trajectory (batch-mean F before and after each inference step).
+	probe := 1
 	run := func(limit float64) ([]float64, error) {
 		cfg := base
 		cfg.PC.EnergyGrowthLimit = limit
-		cfg.Train.TelemetryEvery = 1
+		cfg.Train.TelemetryEvery = probe
 		d, err := LoadData(&cfg, FetchOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -592,8 +593,16 @@ func TestEnergyGrowthGuardUsesLimitAndMeanLoss(t *testing.T) {
 	if !errors.As(err, &de) || de.Quantity != "inference energy" || de.Step != 1 {
 		t.Errorf("limit %g below the growth %g: err = %v, want inference energy at step 1", 0.97*ratio, ratio, err)
 	}
+	// Above the growth the growth guard lets the step pass; the stability
+	// probe (on with telemetry) sees η·λ_max past its limit and the energy
+	// rise, and stops it itself.
+	_, err = run(1.03 * ratio)
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "energy rose") {
+		t.Errorf("limit %g above the growth %g, probe on: err = %v, want the probe's confirmation", 1.03*ratio, ratio, err)
+	}
+	probe = 0
 	if _, err := run(1.03 * ratio); err != nil {
-		t.Errorf("limit %g above the growth %g: %v", 1.03*ratio, ratio, err)
+		t.Errorf("limit %g above the growth %g, probe off: %v", 1.03*ratio, ratio, err)
 	}
 }
 
