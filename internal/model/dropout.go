@@ -59,32 +59,25 @@ func (d *Dropout[T]) Mask(rows, cols int) []T {
 	return d.mask
 }
 
-func (d *Dropout[T]) Forward(y, x *Mat[T]) {
-	y.Resize(x.Rows, x.Cols)
-	m := d.Mask(x.Rows, x.Cols)
-	if m == nil {
-		copy(y.Data, x.Data)
-		return
-	}
-	yd := y.Data[:len(m)]
-	for i, v := range x.Data[:len(m)] {
-		yd[i] = v * m[i]
+func (d *Dropout[T]) Forward(y, x *Mat[T]) { d.apply(y, x) }
+
+func (d *Dropout[T]) VJP(dx, _, _, dy *Mat[T], _ bool, _ T) {
+	if dx != nil {
+		d.apply(dx, dy) // the Jacobian is diag(mask)
 	}
 }
 
-func (d *Dropout[T]) VJP(dx, _, _, dy *Mat[T], _ bool, _ T) {
-	if dx == nil {
-		return
-	}
-	dx.Resize(dy.Rows, dy.Cols)
-	m := d.Mask(dy.Rows, dy.Cols)
+// apply sets out = mask ⊙ in (a copy when off).
+func (d *Dropout[T]) apply(out, in *Mat[T]) {
+	out.Resize(in.Rows, in.Cols)
+	m := d.Mask(in.Rows, in.Cols)
 	if m == nil {
-		copy(dx.Data, dy.Data)
+		copy(out.Data, in.Data)
 		return
 	}
-	dd := dx.Data[:len(m)]
-	for i, v := range dy.Data[:len(m)] {
-		dd[i] = v * m[i]
+	od := out.Data[:len(m)]
+	for i, v := range in.Data[:len(m)] {
+		od[i] = v * m[i]
 	}
 }
 

@@ -30,6 +30,20 @@ func tinyRuleConfig(t *testing.T, dir, method, nudging string) config.Config {
 	return cfg
 }
 
+// newTestTrainer loads cfg's data and builds its float64 trainer.
+func newTestTrainer(t *testing.T, cfg *config.Config) *Trainer[float64] {
+	t.Helper()
+	d, err := LoadData(cfg, FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer[float64](cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
 func readWeights(t *testing.T, path string) map[string]model.Tensor {
 	t.Helper()
 	ts, _, err := model.ReadSafetensors(path)

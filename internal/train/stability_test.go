@@ -125,14 +125,7 @@ func TestStabilityGuard(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		d, err := LoadData(&cfg, FetchOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := NewTrainer[float64](&cfg, d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := newTestTrainer(t, &cfg)
 		tr.Hooks.Telemetry = func(Telemetry) error { return nil }
 		return tr, tr.Run(context.Background())
 	}

@@ -565,14 +565,7 @@ func TestEnergyGrowthGuardUsesLimitAndMeanLoss(t *testing.T) {
 		cfg := base
 		cfg.PC.EnergyGrowthLimit = limit
 		cfg.Train.TelemetryEvery = probe
-		d, err := LoadData(&cfg, FetchOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := NewTrainer[float64](&cfg, d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := newTestTrainer(t, &cfg)
 		var traj []float64
 		tr.Hooks.Telemetry = func(r Telemetry) error { traj = append([]float64(nil), r.EnergyTrajectory...); return nil }
 		return traj, tr.Run(context.Background())
@@ -620,20 +613,13 @@ func TestNaNWeightIsDivergence(t *testing.T) {
 	cfg.Model.Sizes = []int{6, 8, 3}
 	cfg.Optim = config.OptimConfig{Name: "sgd", LR: 0.1, Schedule: "constant"}
 	cfg.Train.Epochs, cfg.Train.Threads = 2, 1
-	d, err := LoadData(&cfg, FetchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := NewTrainer[float64](&cfg, d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := newTestTrainer(t, &cfg)
 	tr.Hooks.AfterGrad = func(step int, _ *tensor.Mat[float64], _ []int) {
 		if step == 3 {
 			tr.G.Params()[2].Grad.Data[1] = math.NaN()
 		}
 	}
-	err = tr.Run(context.Background())
+	err := tr.Run(context.Background())
 	var de *DivergedError
 	if !errors.As(err, &de) || de.Quantity != "weights" || de.Where != tr.G.Params()[2].Name || de.Step != 4 {
 		t.Fatalf("err = %v, want weights diverged in %s at step 4", err, tr.G.Params()[2].Name)
